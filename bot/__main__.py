@@ -1,0 +1,90 @@
+"""`python -m bot ...` (also installed as `tijdig`): chat, run, serve and the flow tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+
+from bot.config import ConfigError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Tijdig")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="chat in this terminal (no Telegram needed)")
+    chat.add_argument("--user", default="local", help="who is chatting (default: local)")
+
+    commands.add_parser("run", help="run the Telegram bot and the web app")
+    commands.add_parser("serve", help="run only the web app (summary links)")
+
+    flows = commands.add_parser("flows", help="check and inspect the conversation content")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True)
+    flow_commands.add_parser("check", help="validate flows/*.yaml and their translations")
+    show = flow_commands.add_parser("show", help="print the compiled flow")
+    show.add_argument("--format", choices=["table", "json"], default="table")
+    flow_commands.add_parser("diagram", help="print a mermaid diagram of the conversation")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "flows":
+            return flows_command(args)
+        settings = load_settings()
+        if args.command == "chat":
+            from bot.channels.terminal import run_terminal_chat
+
+            return asyncio.run(run_terminal_chat(settings, args.user))
+        if args.command == "run":
+            from bot.channels.telegram import run_bot
+
+            return asyncio.run(run_bot(settings))
+        if args.command == "serve":
+            from bot.web.server import serve
+
+            return asyncio.run(serve(settings))
+    except ConfigError as exc:
+        print(f"Tijdig cannot start: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def flows_command(args: argparse.Namespace) -> int:
+    from bot.config import Settings
+    from bot.content.check import check_flows
+
+    directory = Settings.model_fields["flows_dir"].default
+    with contextlib.suppress(ConfigError):
+        directory = load_settings().flows_dir
+    flows, issues = check_flows(directory)
+    if issues:
+        for issue in issues:
+            print(issue, file=sys.stderr)
+        print(f"{len(issues)} problem(s) found.", file=sys.stderr)
+        return 1
+    if args.flows_command == "check":
+        questions = sum(len(f.questions) for f in flows.values())
+        print(f"OK: {len(flows)} flow(s), {questions} questions, all translations present.")
+    elif args.flows_command == "show":
+        from bot.content.show import flow_json, flow_table
+
+        if args.format == "json":
+            print(json.dumps([flow_json(f) for f in flows.values()], ensure_ascii=False, indent=2))
+        else:
+            print("\n\n".join(flow_table(f) for f in flows.values()))
+    elif args.flows_command == "diagram":
+        from bot.engine.machine import build_machine, mermaid
+
+        print(mermaid(build_machine()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,489 @@
+"""Read flows/*.yaml into the compiled `Flow`, with errors that name file and line.
+
+All problems in a file are collected, not only the first, so an editor can fix them in one
+go. See docs/flow-format.md for the format this reads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.content.model import (
+    Condition,
+    Flow,
+    Option,
+    PzpCode,
+    PzpLink,
+    Question,
+    QuestionType,
+    Text,
+    Topic,
+)
+from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+YESNO_OPTIONS = ("ja", "nee", "weet_niet")
+YESNO_LABELS = {"ja": "Ja", "nee": "Nee", "weet_niet": "Weet ik nog niet"}
+RESERVED_IDS = {"menu", "profile", "consent"}
+
+TOPIC_KEYS = {"id", "title", "intro", "minutes", "sensitive", "permission", "questions"}
+QUESTION_KEYS = {
+    "id",
+    "type",
+    "text",
+    "options",
+    "help",
+    "summary",
+    "ask_if",
+    "low",
+    "high",
+    "pzp",
+}
+OPTION_KEYS = {"id", "label", "aliases", "pzp"}
+CONDITION_KEYS = {"question", "is", "in", "not", "not_in", "answered"}
+
+
+@dataclass(frozen=True)
+class FlowIssue:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class FlowError(Exception):
+    """Raised when a flow cannot be used; carries every problem that was found."""
+
+    def __init__(self, issues: list[FlowIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(issue) for issue in issues))
+
+
+def load_flows(directory: Path) -> dict[str, Flow]:
+    """Load every flow file (flows/*.yaml; included topic files live in sub-folders)."""
+    flows: dict[str, Flow] = {}
+    issues: list[FlowIssue] = []
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise FlowError([FlowIssue(str(directory), 0, "there is no flow file (*.yaml) here")])
+    for path in files:
+        try:
+            flow = load_flow(path)
+        except FlowError as exc:
+            issues.extend(exc.issues)
+            continue
+        if flow.id in flows:
+            issues.append(FlowIssue(str(path), 1, f"flow id '{flow.id}' is used by two files"))
+        flows[flow.id] = flow
+    if issues:
+        raise FlowError(issues)
+    return flows
+
+
+def load_flow(path: Path) -> Flow:
+    reader = _FlowReader(path)
+    flow = reader.read()
+    if reader.issues or flow is None:
+        raise FlowError(reader.issues)
+    return flow
+
+
+class _FlowReader:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.issues: list[FlowIssue] = []
+        self.flow_id = ""
+        self.topic_paths: dict[str, Path] = {}
+
+    # -- reporting -----------------------------------------------------------------------
+    def problem(self, path: Path, line: int, message: str) -> None:
+        self.issues.append(FlowIssue(str(path), line, message))
+
+    def load(self, path: Path) -> Any:
+        try:
+            return load_yaml(path)
+        except FileNotFoundError:
+            self.problem(self.path, 1, f"the file {path} does not exist")
+        except YamlError as exc:
+            self.problem(path, exc.line, exc.message)
+        return None
+
+    # -- reading -------------------------------------------------------------------------
+    def read(self) -> Flow | None:
+        data = self.load(self.path)
+        if data is None:
+            return None
+        if not isinstance(data, LineDict):
+            self.problem(self.path, 1, "a flow file must be a mapping with id, title and topics")
+            return None
+        self.unknown_keys(self.path, data, {"id", "version", "title", "topics"}, "flow")
+        self.flow_id = self.ident(self.path, data, "id", "flow") or "flow"
+        version = data.get("version", 1)
+        if not isinstance(version, int) or version < 1:
+            self.problem(self.path, data.line_of("version"), "version must be a whole number ≥ 1")
+            version = 1
+        title = self.text(self.path, data, "title", f"{self.flow_id}.title", required=True)
+        raw_topics = data.get("topics")
+        if not isinstance(raw_topics, LineList) or not raw_topics:
+            self.problem(self.path, data.line_of("topics"), "topics must be a non-empty list")
+            return None
+        topics: list[Topic] = []
+        for index, raw in enumerate(raw_topics):
+            path, raw = self.resolve_include(raw, raw_topics.item_lines[index])
+            if raw is None:
+                continue
+            topic = self.topic(path, raw)
+            if topic is not None:
+                topics.append(topic)
+                self.topic_paths.setdefault(topic.id, path)
+        self.check_ids(topics)
+        self.check_conditions(topics)
+        if self.issues or title is None:
+            return None
+        return Flow(
+            id=self.flow_id,
+            version=version,
+            title=title,
+            topics=tuple(topics),
+            source=str(self.path),
+        )
+
+    def resolve_include(self, raw: Any, line: int) -> tuple[Path, Any]:
+        if isinstance(raw, LineDict) and set(raw) == {"include"}:
+            target = raw["include"]
+            if not isinstance(target, str):
+                self.problem(self.path, line, "include must name a file")
+                return self.path, None
+            path = (self.path.parent / target).resolve()
+            data = self.load(path)
+            if data is not None and not isinstance(data, LineDict):
+                self.problem(path, 1, "a topic file must be a mapping with id, title and questions")
+                return path, None
+            return path, data
+        if not isinstance(raw, LineDict):
+            self.problem(self.path, line, "each topic must be a mapping (or `include: file.yaml`)")
+            return self.path, None
+        return self.path, raw
+
+    def topic(self, path: Path, raw: LineDict) -> Topic | None:
+        self.unknown_keys(path, raw, TOPIC_KEYS, "topic")
+        topic_id = self.ident(path, raw, "id", "topic")
+        if topic_id is None:
+            return None
+        ctx = f"{self.flow_id}.{topic_id}"
+        title = self.text(path, raw, "title", f"{ctx}.title", required=True)
+        intro = self.text(path, raw, "intro", f"{ctx}.intro", required=True)
+        sensitive = raw.get("sensitive", False)
+        if not isinstance(sensitive, bool):
+            self.problem(path, raw.line_of("sensitive"), "sensitive must be true or false")
+            sensitive = False
+        permission = self.text(path, raw, "permission", f"{ctx}.permission", required=sensitive)
+        if permission is not None and not sensitive:
+            self.problem(path, raw.line_of("permission"), "permission is only used when sensitive")
+        minutes = raw.get("minutes")
+        if not isinstance(minutes, int) or not 1 <= minutes <= 30:
+            self.problem(path, raw.line_of("minutes"), "minutes must be a whole number 1-30")
+            minutes = 5
+        raw_questions = raw.get("questions")
+        if not isinstance(raw_questions, LineList) or not raw_questions:
+            self.problem(path, raw.line_of("questions"), "questions must be a non-empty list")
+            return None
+        questions = []
+        for index, raw_question in enumerate(raw_questions):
+            if not isinstance(raw_question, LineDict):
+                self.problem(path, raw_questions.item_lines[index], "a question must be a mapping")
+                continue
+            question = self.question(path, raw_question, topic_id)
+            if question is not None:
+                questions.append(question)
+        if not any(q.is_asked for q in questions) and questions:
+            self.problem(path, raw.line, f"topic '{topic_id}' has no question, only info")
+        if title is None or intro is None:
+            return None
+        return Topic(
+            id=topic_id,
+            title=title,
+            intro=intro,
+            minutes=minutes,
+            questions=tuple(questions),
+            sensitive=sensitive,
+            permission=permission,
+            line=raw.line,
+        )
+
+    def question(self, path: Path, raw: LineDict, topic_id: str) -> Question | None:
+        self.unknown_keys(path, raw, QUESTION_KEYS, "question")
+        question_id = self.ident(path, raw, "id", "question")
+        if question_id is None:
+            return None
+        ctx = f"{self.flow_id}.{question_id}"
+        try:
+            kind = QuestionType(raw.get("type"))
+        except ValueError:
+            allowed = ", ".join(t.value for t in QuestionType)
+            self.problem(
+                path,
+                raw.line_of("type"),
+                f"question '{question_id}': type must be one of {allowed}",
+            )
+            return None
+        text = self.text(path, raw, "text", f"{ctx}.text", required=True)
+        help_text = self.text(path, raw, "help", f"{ctx}.help")
+        summary = self.text(path, raw, "summary", f"{ctx}.summary")
+        low = self.text(path, raw, "low", f"{ctx}.low", required=kind is QuestionType.SCALE)
+        high = self.text(path, raw, "high", f"{ctx}.high", required=kind is QuestionType.SCALE)
+        if kind is not QuestionType.SCALE and (low or high):
+            self.problem(path, raw.line, f"question '{question_id}': low/high are for scales only")
+        options = self.options(path, raw, kind, question_id, ctx)
+        pzp = self.pzp_link(path, raw, question_id)
+        ask_if = self.conditions(path, raw, question_id)
+        if text is None:
+            return None
+        return Question(
+            id=question_id,
+            topic=topic_id,
+            type=kind,
+            text=text,
+            options=options,
+            help=help_text,
+            summary=summary,
+            ask_if=ask_if,
+            low=low,
+            high=high,
+            pzp=pzp,
+            line=raw.line,
+        )
+
+    def options(
+        self, path: Path, raw: LineDict, kind: QuestionType, question_id: str, ctx: str
+    ) -> tuple[Option, ...]:
+        raw_options = raw.get("options")
+        needs_options = kind in (QuestionType.CHOICE, QuestionType.MULTI, QuestionType.PERSON)
+        line = raw.line_of("options")
+        if kind is QuestionType.YESNO:
+            return self.yesno_options(path, raw_options, question_id, line)
+        if raw_options is None:
+            if needs_options:
+                self.problem(path, raw.line, f"question '{question_id}' needs a list of options")
+            return ()
+        if not needs_options:
+            self.problem(path, line, f"question '{question_id}' ({kind}) takes no options")
+            return ()
+        if not isinstance(raw_options, LineList) or len(raw_options) < 2:
+            self.problem(path, line, f"question '{question_id}' needs at least two options")
+            return ()
+        result: list[Option] = []
+        seen: set[str] = set()
+        for index, item in enumerate(raw_options):
+            item_line = raw_options.item_lines[index]
+            if not isinstance(item, LineDict):
+                self.problem(path, item_line, "an option must be a mapping with id and label")
+                continue
+            self.unknown_keys(path, item, OPTION_KEYS, "option")
+            option_id = self.ident(path, item, "id", "option")
+            if option_id is None:
+                continue
+            if option_id in seen:
+                self.problem(path, item_line, f"option id '{option_id}' appears twice")
+            seen.add(option_id)
+            label = self.text(
+                path, item, "label", f"{ctx}.option.{option_id}", required=True, what=option_id
+            )
+            aliases = self.text(path, item, "aliases", f"{ctx}.option.{option_id}.aliases")
+            pzp = self.pzp_code(path, item)
+            if label is not None:
+                result.append(
+                    Option(
+                        id=option_id,
+                        label=label,
+                        aliases=(aliases,) if aliases else (),
+                        pzp=pzp,
+                        line=item_line,
+                    )
+                )
+        return tuple(result)
+
+    def yesno_options(
+        self, path: Path, raw_options: Any, question_id: str, line: int
+    ) -> tuple[Option, ...]:
+        """Yes/no/not sure yet; `options` may only attach PZP codes to those three."""
+        codes: dict[str, PzpCode | None] = dict.fromkeys(YESNO_OPTIONS)
+        if raw_options is not None:
+            if not isinstance(raw_options, LineList):
+                self.problem(path, line, "options of a yesno question must be a list")
+            else:
+                for index, item in enumerate(raw_options):
+                    item_line = raw_options.item_lines[index]
+                    if not isinstance(item, LineDict) or item.get("id") not in YESNO_OPTIONS:
+                        self.problem(
+                            path,
+                            item_line,
+                            f"question '{question_id}': a yesno option id is one of "
+                            + ", ".join(YESNO_OPTIONS),
+                        )
+                        continue
+                    self.unknown_keys(path, item, {"id", "pzp"}, "yesno option")
+                    codes[item["id"]] = self.pzp_code(path, item)
+        return tuple(
+            Option(id=o, label=Text(f"yesno.{o}", YESNO_LABELS[o]), pzp=codes[o])
+            for o in YESNO_OPTIONS
+        )
+
+    def pzp_link(self, path: Path, raw: LineDict, question_id: str) -> PzpLink | None:
+        value = raw.get("pzp")
+        if value is None:
+            return None
+        if isinstance(value, int | str) and str(value).strip():
+            return PzpLink(link_id=str(value))
+        self.problem(path, raw.line_of("pzp"), f"question '{question_id}': pzp is a linkId")
+        return None
+
+    def pzp_code(self, path: Path, raw: LineDict) -> PzpCode | None:
+        value = raw.get("pzp")
+        if value is None:
+            return None
+        if isinstance(value, int | str) and str(value).strip():
+            return PzpCode(code=str(value), display="")
+        if isinstance(value, LineDict) and isinstance(value.get("code"), int | str):
+            system = value.get("system")
+            return PzpCode(code=str(value["code"]), display="", system=system)
+        self.problem(path, raw.line_of("pzp"), "an option's pzp is an answer code")
+        return None
+
+    def conditions(self, path: Path, raw: LineDict, question_id: str) -> tuple[Condition, ...]:
+        value = raw.get("ask_if")
+        if value is None:
+            return ()
+        line = raw.line_of("ask_if")
+        items = value if isinstance(value, LineList) else [value]
+        result = []
+        for item in items:
+            if not isinstance(item, LineDict) or not isinstance(item.get("question"), str):
+                self.problem(path, line, f"question '{question_id}': ask_if needs `question: id`")
+                continue
+            self.unknown_keys(path, item, CONDITION_KEYS, "ask_if")
+            any_of = _as_ids(item.get("in", item.get("is")))
+            none_of = _as_ids(item.get("not_in", item.get("not")))
+            answered = item.get("answered")
+            if answered is not None and not isinstance(answered, bool):
+                self.problem(path, item.line, "ask_if answered must be true or false")
+                answered = None
+            if any_of is None or none_of is None:
+                self.problem(path, item.line, "ask_if is/in/not/not_in take an option id or a list")
+                continue
+            if not any_of and not none_of and answered is None:
+                self.problem(path, item.line, "ask_if needs one of is, in, not, not_in, answered")
+                continue
+            result.append(
+                Condition(
+                    question=item["question"],
+                    any_of=any_of,
+                    none_of=none_of,
+                    answered=answered,
+                    line=item.line,
+                )
+            )
+        return tuple(result)
+
+    # -- whole-flow checks -----------------------------------------------------------------
+    def check_ids(self, topics: list[Topic]) -> None:
+        seen: dict[str, str] = {}
+        for topic in topics:
+            if topic.id in seen:
+                self.problem(self.path, topic.line, f"topic id '{topic.id}' is used twice")
+            seen.setdefault(topic.id, "topic")
+        questions: dict[str, int] = {}
+        for topic in topics:
+            for question in topic.questions:
+                if question.id in questions or question.id in RESERVED_IDS:
+                    self.problem(
+                        self.path_of(topic),
+                        question.line,
+                        f"question id '{question.id}' is used twice or reserved",
+                    )
+                questions.setdefault(question.id, question.line)
+
+    def check_conditions(self, topics: list[Topic]) -> None:
+        earlier: dict[str, Question] = {}
+        for topic in topics:
+            for question in topic.questions:
+                for cond in question.ask_if:
+                    target = earlier.get(cond.question)
+                    where = self.path_of(topic)
+                    if target is None:
+                        self.problem(
+                            where,
+                            cond.line,
+                            f"question '{question.id}': ask_if refers to '{cond.question}', "
+                            "which is not an earlier question",
+                        )
+                        continue
+                    known = {o.id for o in target.options}
+                    for option_id in cond.any_of + cond.none_of:
+                        if option_id not in known:
+                            self.problem(
+                                where,
+                                cond.line,
+                                f"question '{question.id}': ask_if option '{option_id}' is not "
+                                f"an option of '{cond.question}'",
+                            )
+                earlier[question.id] = question
+
+    def path_of(self, topic: Topic) -> Path:
+        return self.topic_paths.get(topic.id, self.path)
+
+    # -- small readers -----------------------------------------------------------------------
+    def unknown_keys(self, path: Path, raw: LineDict, allowed: set[str], what: str) -> None:
+        for key in raw:
+            if key not in allowed:
+                self.problem(
+                    path,
+                    raw.line_of(key),
+                    f"unknown key '{key}' in a {what} (allowed: {', '.join(sorted(allowed))})",
+                )
+
+    def ident(self, path: Path, raw: LineDict, key: str, what: str) -> str | None:
+        value = raw.get(key)
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.problem(
+                path,
+                raw.line_of(key),
+                f"a {what} needs an id of lowercase letters, digits and _ (got {value!r})",
+            )
+            return None
+        return value
+
+    def text(
+        self,
+        path: Path,
+        raw: LineDict,
+        key: str,
+        context: str,
+        *,
+        required: bool = False,
+        what: str | None = None,
+    ) -> Text | None:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                self.problem(path, raw.line, f"{what or context}: '{key}' is missing")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(path, raw.line_of(key), f"{context}: '{key}' must be a non-empty text")
+            return None
+        return Text(context=context, source=value.strip())
+
+
+def _as_ids(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None

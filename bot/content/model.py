@@ -1,0 +1,134 @@
+"""The compiled flow: plain, immutable data that the engine walks and the summary reads.
+
+Texts are kept in the source language (Dutch) together with their gettext context, so a
+renderer can translate them into any locale at the last moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class QuestionType(StrEnum):
+    CHOICE = "choice"
+    MULTI = "multi"
+    SCALE = "scale"
+    TEXT = "text"
+    YESNO = "yesno"
+    PERSON = "person"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A translatable text: the Dutch source plus the context that makes it unique."""
+
+    context: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PzpLink:
+    """Where an answer belongs on the national PZP form (linkId, and per option a code)."""
+
+    link_id: str
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class PzpCode:
+    code: str
+    display: str
+    system: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: Text
+    aliases: tuple[Text, ...] = ()
+    pzp: PzpCode | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Condition:
+    """`ask_if`: show a question only when an earlier answer is (not) one of some options."""
+
+    question: str
+    any_of: tuple[str, ...] = ()
+    none_of: tuple[str, ...] = ()
+    answered: bool | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    topic: str
+    type: QuestionType
+    text: Text
+    options: tuple[Option, ...] = ()
+    help: Text | None = None
+    summary: Text | None = None
+    ask_if: tuple[Condition, ...] = ()
+    low: Text | None = None
+    high: Text | None = None
+    pzp: PzpLink | None = None
+    line: int = 0
+
+    def option(self, option_id: str) -> Option | None:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        return None
+
+    @property
+    def is_asked(self) -> bool:
+        """Info messages are shown but expect no answer and do not count as questions."""
+        return self.type is not QuestionType.INFO
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: Text
+    intro: Text
+    minutes: int
+    questions: tuple[Question, ...]
+    sensitive: bool = False
+    permission: Text | None = None
+    line: int = 0
+
+    @property
+    def asked_questions(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.is_asked)
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    version: int
+    title: Text
+    topics: tuple[Topic, ...]
+    source: str = ""
+    _questions: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for topic in self.topics:
+            for question in topic.questions:
+                self._questions[question.id] = question
+
+    def topic(self, topic_id: str) -> Topic | None:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        return None
+
+    def question(self, question_id: str) -> Question | None:
+        return self._questions.get(question_id)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(self._questions.values())

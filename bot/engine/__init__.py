@@ -1,0 +1,63 @@
+"""Pure conversation logic: events in, effects and replies out. No Telegram, no SQL, no I/O."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+
+from bot.content.model import Flow
+from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, Text
+from bot.engine.machine import build_machine, mermaid
+from bot.engine.replies import Outcome
+from bot.engine.state import AnswerView, Conversation
+from bot.engine.turn import Turn
+from bot.i18n import Translator
+
+__all__ = [
+    "AnswerView",
+    "Choice",
+    "Command",
+    "Conversation",
+    "Engine",
+    "Event",
+    "Media",
+    "MediaKind",
+    "Outcome",
+    "Start",
+    "Text",
+]
+
+
+class Engine:
+    """One flow's conversation logic, shared by every conversation of every channel."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        translator: Callable[[str], Translator],
+        languages: list[tuple[str, str]],
+    ) -> None:
+        self.flow = flow
+        self.translator = translator
+        self.languages = languages
+        self.machine = build_machine()
+
+    def handle(
+        self,
+        conversation: Conversation,
+        answers: Mapping[str, AnswerView],
+        event: Event,
+    ) -> tuple[Conversation, Outcome]:
+        """Apply one event; the inputs are left untouched, the new conversation is returned."""
+        conv = copy.deepcopy(conversation)
+        turn = Turn(self.flow, conv, dict(answers), self.translator, self.languages)
+        self.machine.add_model(turn, initial=conv.state)
+        try:
+            outcome = turn.handle(event)
+        finally:
+            self.machine.remove_model(turn)
+        turn.conv.state = turn.state
+        return turn.conv, outcome
+
+    def diagram(self) -> str:
+        return mermaid(self.machine)

@@ -1,0 +1,74 @@
+"""Which questions apply (ask_if), and how far a person is, per topic and overall."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.content.model import Condition, Flow, Question, Topic
+from bot.engine.state import AnswerView
+
+Answers = Mapping[str, AnswerView]
+
+
+def condition_holds(condition: Condition, answers: Answers) -> bool:
+    answer = answers.get(condition.question)
+    given = () if answer is None or answer.skipped else answer.option_ids
+    if condition.answered is True and (answer is None or answer.skipped):
+        return False
+    if condition.answered is False and answer is not None and not answer.skipped:
+        return False
+    if condition.any_of and not set(condition.any_of) & set(given):
+        return False
+    return not (condition.none_of and set(condition.none_of) & set(given))
+
+
+def applies(question: Question, answers: Answers) -> bool:
+    return all(condition_holds(c, answers) for c in question.ask_if)
+
+
+def applicable(topic: Topic, answers: Answers) -> list[Question]:
+    """The questions of a topic that are asked, given the answers so far (info included)."""
+    return [q for q in topic.questions if applies(q, answers)]
+
+
+@dataclass(frozen=True)
+class TopicProgress:
+    topic: Topic
+    done: int
+    total: int
+    skipped: int
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+    @property
+    def started(self) -> bool:
+        return self.done > 0
+
+
+def topic_progress(topic: Topic, answers: Answers) -> TopicProgress:
+    asked = [q for q in applicable(topic, answers) if q.is_asked]
+    done = [q for q in asked if q.id in answers]
+    skipped = [q for q in done if answers[q.id].skipped]
+    return TopicProgress(topic=topic, done=len(done), total=len(asked), skipped=len(skipped))
+
+
+def flow_progress(flow: Flow, answers: Answers) -> list[TopicProgress]:
+    return [topic_progress(topic, answers) for topic in flow.topics]
+
+
+def position(topic: Topic, question: Question, answers: Answers) -> tuple[int, int]:
+    """("vraag 3 van 7"): the question's place among the topic's questions that apply."""
+    asked = [q for q in applicable(topic, answers) if q.is_asked]
+    ids = [q.id for q in asked]
+    number = ids.index(question.id) + 1 if question.id in ids else len(ids)
+    return number, len(asked)
+
+
+def first_open(topic: Topic, answers: Answers) -> Question | None:
+    for question in applicable(topic, answers):
+        if question.is_asked and question.id not in answers:
+            return question
+    return None

@@ -1,0 +1,47 @@
+"""The conversation as the engine sees it: a plain snapshot the storage layer persists."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Conversation:
+    """Where one participant is. Everything here is stored (encrypted) between events."""
+
+    state: str = "welcome"
+    locale: str = "nl"
+    revision: int = 0
+    consented: bool = False
+    mode: str | None = None  # alone | together | for_other
+    name: str | None = None  # how to address the person
+    topic: str | None = None
+    question: str | None = None
+    step: str | None = None  # sub-step of a person question: name, relation, phone
+    draft: dict[str, Any] = field(default_factory=dict)  # person fields / multi selection
+    trail: list[str] = field(default_factory=list)  # questions shown in this topic, for back
+    parked: list[str] = field(default_factory=list)  # topics left for later
+    resume_state: str | None = None  # where /verder returns to from paused or deleting
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Conversation:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """The latest answer to one question, as the engine needs it."""
+
+    value: dict[str, Any]
+    skipped: bool = False
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        if "option" in self.value:
+            return (self.value["option"],)
+        return tuple(self.value.get("options", ()))

@@ -1,0 +1,146 @@
+"""Babel catalogs, locale negotiation, and the extractor that feeds flows into messages.pot.
+
+Dutch is the source language: every msgid is Dutch, and `nl` needs no catalog. Other
+languages live in locales/<lang>/LC_MESSAGES/messages.po and are compiled in memory at
+start-up, so there is no build step and no stale .mo file to forget.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+SOURCE_LOCALE = "nl"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOCALES_DIR = PROJECT_ROOT / "locales"
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
+class Translator(Protocol):
+    """What the engine and renderers need: plain and context-qualified lookups."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+    def pgettext(self, context: str, message: str) -> str: ...
+
+
+def available_locales(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
+    found = sorted(p.parent.parent.name for p in locales_dir.glob("*/LC_MESSAGES/messages.po"))
+    return (SOURCE_LOCALE, *[code for code in found if code != SOURCE_LOCALE])
+
+
+@cache
+def translator(locale: str, locales_dir: Path = LOCALES_DIR) -> Translator:
+    """The translations for one locale; the source locale (and unknown ones) get Dutch."""
+    po_path = locales_dir / locale / "LC_MESSAGES" / "messages.po"
+    if locale == SOURCE_LOCALE or not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def negotiate(language_code: str | None, default: str = SOURCE_LOCALE) -> str:
+    """Map a client's language tag (Telegram's `language_code`, e.g. `en-GB`) to ours."""
+    if not language_code:
+        return default
+    tag = language_code.replace("-", "_")
+    available = list(available_locales())
+    match = Locale.negotiate([tag], available, sep="_")
+    if match is None:
+        try:
+            match = Locale.negotiate([Locale.parse(tag).language], available, sep="_")
+        except (ValueError, UnknownLocaleError):
+            match = None
+    return str(match) if match else default
+
+
+def language_name(locale: str) -> str:
+    """The language's own name ("Nederlands", "English"), as shown on the /taal buttons."""
+    try:
+        name = Locale.parse(locale).get_display_name(locale) or locale
+    except (ValueError, UnknownLocaleError):
+        return locale
+    return name[:1].upper() + name[1:]
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+# -- extraction ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Extracted:
+    line: int
+    context: str
+    text: str
+    comment: str
+
+
+def extract_flows(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+    """Babel extractor for flows/*.yaml: every text of the flow, keyed by its context."""
+    from bot.content.loader import FlowError, load_flow
+
+    path = Path(getattr(fileobj, "name", ""))
+    try:
+        flow = load_flow(path)
+    except FlowError as exc:
+        raise SystemExit(f"cannot extract from a broken flow:\n{exc}") from exc
+    for item in flow_texts(flow):
+        yield item.line, "pgettext", (item.context, item.text), [item.comment]
+
+
+def flow_texts(flow: Any) -> Iterator[_Extracted]:
+    """Every translatable text of a flow, in reading order."""
+    yield _Extracted(1, flow.title.context, flow.title.source, "flow title")
+    for topic in flow.topics:
+        yield _Extracted(topic.line, topic.title.context, topic.title.source, "topic title")
+        yield _Extracted(topic.line, topic.intro.context, topic.intro.source, "topic intro")
+        if topic.permission:
+            yield _Extracted(
+                topic.line, topic.permission.context, topic.permission.source, "asks permission"
+            )
+        for q in topic.questions:
+            kind = f"{q.type.value} question"
+            for label, text in (
+                ("text", q.text),
+                ("help (Uitleg)", q.help),
+                ("summary label for the GP", q.summary),
+                ("scale: low end", q.low),
+                ("scale: high end", q.high),
+            ):
+                if text is not None:
+                    yield _Extracted(q.line, text.context, text.source, f"{kind}: {label}")
+            for option in q.options:
+                yield _Extracted(
+                    option.line or q.line,
+                    option.label.context,
+                    option.label.source,
+                    f"option of {q.id}",
+                )
+                for alias in option.aliases:
+                    yield _Extracted(
+                        option.line or q.line,
+                        alias.context,
+                        alias.source,
+                        "other words for this option, separated by |",
+                    )

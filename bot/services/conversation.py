@@ -1,0 +1,220 @@
+"""Handle one event end to end: load, decide (engine), write in one transaction, then reply.
+
+This is the only place where a conversation's state and its answers are written, and it
+writes them together: the transaction commits before the caller sends a single reply, so
+anything the person saw acknowledged is on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.engine import Conversation, Event
+from bot.engine.replies import (
+    CreateShareLink,
+    DeleteEverything,
+    Document,
+    ExportData,
+    ListShareLinks,
+    Notice,
+    RecordAnswer,
+    RecordConsent,
+    Reply,
+    RevokeShareLink,
+    SetProfile,
+    ShowSummary,
+)
+from bot.i18n import negotiate, translator
+from bot.services.runtime import Runtime
+from bot.storage.models import Participant
+from bot.storage.repository import Repository
+from bot.summary.model import build_summary
+from bot.summary.text import render_text
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Handled:
+    """What the channel needs to show: replies in order, plus how to treat a button press."""
+
+    replies: list[Reply] = field(default_factory=list)
+    echo: str | None = None
+    stale: bool = False
+    duplicate: bool = False
+    locale: str = "nl"
+
+
+class ConversationService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.share_links: Any = None  # set by the sharing feature (bot.services.sharing)
+
+    async def handle(self, channel: str, event: Event) -> Handled:
+        for attempt in range(3):
+            try:
+                return await self._handle_once(channel, event)
+            except IntegrityError:
+                # Two first messages of a new user raced to create them; the loser retries
+                # and finds the participant the winner created.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, channel: str, event: Event) -> Handled:
+        runtime = self.runtime
+        async with runtime.sessions() as session, session.begin():
+            repo = Repository(session, runtime.cipher)
+            participant = await repo.find_participant(
+                channel, event.user_id, lock=not runtime.settings.is_sqlite
+            )
+            if participant is None:
+                locale = negotiate(event.language_hint, runtime.settings.default_locale)
+                stored = Conversation(locale=locale)
+                participant = await repo.create_participant(
+                    channel, event.user_id, event.chat_id, stored
+                )
+            else:
+                if await repo.seen_event(participant.id, event.event_id):
+                    log.info("duplicate event ignored participant=%s", participant.id)
+                    return Handled(duplicate=True)
+                stored = await repo.load_conversation(participant.id)
+            latest = await repo.latest_answers(participant.person_id)
+            views = {qid: record.view() for qid, record in latest.items()}
+            conversation, outcome = runtime.engine.handle(stored, views, event)
+            handled = Handled(echo=outcome.echo, stale=outcome.stale, locale=conversation.locale)
+            deleted = False
+            for item in outcome.items:
+                if isinstance(item, DeleteEverything):
+                    await repo.delete_person(participant.person_id)
+                    deleted = True
+                elif deleted:
+                    if isinstance(item, Notice):
+                        handled.replies.append(item)
+                elif isinstance(item, RecordAnswer):
+                    await repo.add_answer(
+                        participant,
+                        item.question_id,
+                        item.value,
+                        skipped=item.skipped,
+                        together=conversation.mode == "together",
+                        flow_version=runtime.flow.version,
+                    )
+                elif isinstance(item, RecordConsent):
+                    await repo.record_consent(participant.person_id)
+                elif isinstance(item, SetProfile):
+                    await repo.set_profile(participant.person_id, item.mode, item.name)
+                    participant.role = "relative" if item.mode == "for_other" else "self"
+                elif isinstance(item, ShowSummary):
+                    handled.replies.append(
+                        Notice(await self.summary_text(repo, participant, conversation.locale))
+                    )
+                elif isinstance(item, ExportData):
+                    handled.replies.append(await self.export(repo, participant, conversation))
+                elif isinstance(item, CreateShareLink | ListShareLinks | RevokeShareLink):
+                    handled.replies.extend(
+                        await self.sharing(repo, participant, conversation, item)
+                    )
+                else:
+                    handled.replies.append(item)
+            if not deleted:
+                await repo.save_conversation(participant.id, conversation)
+                await repo.mark_event(participant.id, event.event_id)
+            log.info(
+                "event handled kind=%s participant=%s state=%s->%s",
+                type(event).__name__,
+                None if deleted else participant.id,
+                stored.state,
+                conversation.state,
+            )
+        return handled
+
+    async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
+        person = await repo.person(participant.person_id)
+        latest = await repo.latest_answers(participant.person_id)
+        summary = build_summary(
+            self.runtime.flow,
+            latest,
+            locale=locale,
+            person_name=repo.person_name(person) if person else None,
+            mode=person.mode if person else None,
+            now=datetime.now(UTC),
+        )
+        return render_text(summary)
+
+    async def export(
+        self, repo: Repository, participant: Participant, conversation: Conversation
+    ) -> Document:
+        """Everything stored about the person, decrypted, as one JSON document."""
+        data = await self.export_data(repo, participant.person_id)
+        data["conversation"] = {
+            "state": conversation.state,
+            "language": conversation.locale,
+            "topic": conversation.topic,
+            "question": conversation.question,
+            "topics_for_later": conversation.parked,
+        }
+        tr = translator(conversation.locale)
+        return Document(
+            filename="tijdig-mijn-gegevens.json",
+            mime_type="application/json",
+            content=json.dumps(data, ensure_ascii=False, indent=2, default=str).encode(),
+            caption=tr.gettext("Dit is alles wat Tijdig van u bewaart."),
+        )
+
+    async def export_data(self, repo: Repository, person_id: int) -> dict[str, Any]:
+        person = await repo.person(person_id)
+        if person is None:
+            return {}
+        participants = await repo.participants_of(person_id)
+        history = await repo.answer_history(person_id)
+        data: dict[str, Any] = {
+            "person": {
+                "name": repo.person_name(person),
+                "fills_in": person.mode,
+                "consent_given_at": person.consented_at,
+                "created_at": person.created_at,
+            },
+            "participants": [
+                {
+                    "id": p.id,
+                    "channel": p.channel,
+                    "role": p.role,
+                    "created_at": p.created_at,
+                }
+                for p in participants
+            ],
+            "answers": [
+                {
+                    "question": record.question_id,
+                    "answer": record.value,
+                    "skipped": record.skipped,
+                    "together": record.together,
+                    "given_by": record.role,
+                    "participant": record.participant_id,
+                    "at": record.created_at,
+                    "flow_version": record.flow_version,
+                }
+                for record in history
+            ],
+        }
+        if self.share_links is not None:
+            data["share_links"] = await self.share_links.export(repo.session, person_id)
+        return data
+
+    async def sharing(
+        self, repo: Repository, participant: Participant, conversation: Conversation, item: Any
+    ) -> list[Reply]:
+        if self.share_links is None:
+            tr = translator(conversation.locale)
+            return [Notice(tr.gettext("Delen met een link is hier nog niet beschikbaar."))]
+        result: list[Reply] = await self.share_links.handle_effect(
+            repo, participant, conversation, item
+        )
+        return result

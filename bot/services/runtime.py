@@ -1,0 +1,74 @@
+"""Everything a running Tijdig needs, assembled once from the settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.config import ConfigError, Settings
+from bot.content.loader import FlowError, load_flows
+from bot.content.model import Flow
+from bot.engine import Engine
+from bot.i18n import available_locales, language_name, translator
+from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
+from bot.storage.db import create_engine, migrate, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    flow: Flow
+    engine: Engine
+    db: AsyncEngine
+    sessions: async_sessionmaker[Any]
+    cipher: Cipher
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def create(cls, settings: Settings) -> Runtime:
+        flow = load_flow(settings)
+        key_file = settings.sqlite_path.with_suffix(".key") if settings.sqlite_path else None
+        try:
+            master, notice = load_or_create_key(settings.data_key, key_file)
+        except DataKeyError as exc:
+            raise ConfigError(f"{exc}.") from None
+        db = create_engine(settings.database_url)
+        try:
+            await migrate(db)
+        except OSError as exc:
+            await db.dispose()
+            raise ConfigError(f"The database at DATABASE_URL cannot be reached ({exc}).") from None
+        languages = [(code, language_name(code)) for code in available_locales()]
+        return cls(
+            settings=settings,
+            flow=flow,
+            engine=Engine(flow, translator, languages),
+            db=db,
+            sessions=session_factory(db),
+            cipher=Cipher.from_master(master),
+            notices=[notice] if notice else [],
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def load_flow(settings: Settings) -> Flow:
+    try:
+        flows = load_flows(settings.flows_dir)
+    except FlowError as exc:
+        first = exc.issues[0]
+        more = f" (and {len(exc.issues) - 1} more; run `python -m bot flows check`)"
+        raise ConfigError(
+            f"The conversation content has a problem: {first}{more if len(exc.issues) > 1 else ''}"
+        ) from None
+    if len(flows) == 1:
+        return next(iter(flows.values()))
+    if "tijdig" in flows:
+        return flows["tijdig"]
+    raise ConfigError(f"There are several flows in {settings.flows_dir} and none is 'tijdig'.")

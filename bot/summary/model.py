@@ -1,0 +1,181 @@
+"""The summary as a view model: what every renderer (text, HTML, PDF, FHIR) shows.
+
+Built from the latest answers in the viewer's language: choice answers are translated,
+free text stays exactly as the person wrote it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.content.model import Flow, Question, QuestionType
+from bot.engine.progress import applies
+from bot.i18n import Translator, translator
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    question_id: str
+    label: str  # the summary label for a professional (or the question)
+    answer: str  # translated choice labels, the scale, or the free text verbatim
+    kind: str  # choice | multi | scale | text | voice | person | yesno | skipped
+    who: str  # self | relative | together
+    answered_at: datetime
+    free_text: bool = False
+    option_ids: tuple[str, ...] = ()
+    pzp_link: str | None = None
+    pzp_codes: tuple[str, ...] = ()
+    person: Mapping[str, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    topic_id: str
+    title: str
+    items: tuple[SummaryItem, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    flow_id: str
+    flow_version: int
+    locale: str
+    person_name: str | None
+    mode: str | None
+    generated_at: datetime
+    sections: tuple[SummarySection, ...]
+    by_question: dict[str, SummaryItem] = field(default_factory=dict)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for s in self.sections for i in s.items if i.kind != "skipped")
+
+
+class AnswerLike:
+    """What the builder needs of a stored answer (see storage.repository.AnswerRecord)."""
+
+    question_id: str
+    value: dict[str, object]
+    skipped: bool
+    together: bool
+    role: str
+    created_at: datetime
+
+
+def build_summary(
+    flow: Flow,
+    answers: Mapping[str, AnswerLike],
+    *,
+    locale: str,
+    person_name: str | None,
+    mode: str | None,
+    now: datetime,
+) -> Summary:
+    tr = translator(locale)
+    views = {qid: _view(a) for qid, a in answers.items()}
+    sections = []
+    by_question: dict[str, SummaryItem] = {}
+    for topic in flow.topics:
+        items = []
+        for question in topic.questions:
+            record = answers.get(question.id)
+            if record is None or not question.is_asked or not applies(question, views):
+                continue
+            item = _item(question, record, tr)
+            items.append(item)
+            by_question[question.id] = item
+        sections.append(
+            SummarySection(
+                topic_id=topic.id,
+                title=tr.pgettext(topic.title.context, topic.title.source),
+                items=tuple(items),
+            )
+        )
+    return Summary(
+        flow_id=flow.id,
+        flow_version=flow.version,
+        locale=locale,
+        person_name=person_name,
+        mode=mode,
+        generated_at=now,
+        sections=tuple(sections),
+        by_question=by_question,
+    )
+
+
+def _view(record: AnswerLike) -> object:
+    from bot.engine.state import AnswerView
+
+    return AnswerView(value=dict(record.value), skipped=record.skipped)
+
+
+def _who(record: AnswerLike) -> str:
+    if record.together:
+        return "together"
+    return "relative" if record.role == "relative" else "self"
+
+
+def _item(question: Question, record: AnswerLike, tr: Translator) -> SummaryItem:
+    label_text = question.summary or question.text
+    label = tr.pgettext(label_text.context, label_text.source)
+    common = {
+        "question_id": question.id,
+        "label": label,
+        "who": _who(record),
+        "answered_at": record.created_at,
+        "pzp_link": question.pzp.link_id if question.pzp else None,
+    }
+    value = record.value
+    if record.skipped:
+        return SummaryItem(answer=tr.gettext("overgeslagen"), kind="skipped", **common)
+    if "text" in value:
+        return SummaryItem(answer=str(value["text"]), kind="text", free_text=True, **common)
+    if "voice" in value:
+        return SummaryItem(answer=tr.gettext("(ingesproken bericht)"), kind="voice", **common)
+    if "value" in value:
+        low = tr.pgettext(question.low.context, question.low.source) if question.low else ""
+        high = tr.pgettext(question.high.context, question.high.source) if question.high else ""
+        answer = tr.gettext("{value} van 5 (1 = {low}, 5 = {high})").format(
+            value=value["value"], low=low, high=high
+        )
+        return SummaryItem(answer=answer, kind="scale", **common)
+    if question.type is QuestionType.PERSON:
+        relation_id = value.get("relation")
+        option = question.option(str(relation_id)) if relation_id else None
+        relation = (
+            tr.pgettext(option.label.context, option.label.source)
+            if option
+            else str(value.get("relation_text") or "")
+        )
+        parts = [str(value.get("name") or ""), relation, str(value.get("phone") or "")]
+        person = {"name": value.get("name"), "relation": relation, "phone": value.get("phone")}
+        return SummaryItem(
+            answer=" · ".join(p for p in parts if p),
+            kind="person",
+            free_text=True,
+            option_ids=(str(relation_id),) if relation_id else (),
+            pzp_codes=(option.pzp.code,) if option and option.pzp else (),
+            person=person,
+            **common,
+        )
+    ids = (
+        [str(value["option"])] if "option" in value else [str(v) for v in value.get("options", [])]
+    )  # type: ignore[union-attr]
+    labels, codes = [], []
+    for option_id in ids:
+        option = question.option(option_id)
+        if option is None:
+            labels.append(option_id)
+            continue
+        labels.append(tr.pgettext(option.label.context, option.label.source))
+        if option.pzp:
+            codes.append(option.pzp.code)
+    return SummaryItem(
+        answer=", ".join(labels),
+        kind=question.type.value,
+        option_ids=tuple(ids),
+        pzp_codes=tuple(codes),
+        **common,
+    )
