@@ -24,7 +24,8 @@ from bot.content.model import (
 )
 from bot.content.yaml_lines import LineDict, LineList, YamlError, load_yaml
 
-ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Ids travel inside Telegram's 64-byte button data, hence the short maximum.
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 YESNO_OPTIONS = ("ja", "nee", "weet_niet")
 YESNO_LABELS = {"ja": "Ja", "nee": "Nee", "weet_niet": "Weet ik nog niet"}
 RESERVED_IDS = {"menu", "profile", "consent"}
@@ -453,7 +454,8 @@ class _FlowReader:
             self.problem(
                 path,
                 raw.line_of(key),
-                f"a {what} needs an id of lowercase letters, digits and _ (got {value!r})",
+                f"a {what} needs an id of at most 24 lowercase letters, digits and _, "
+                f"starting with a letter (got {value!r})",
             )
             return None
         return value

@@ -150,7 +150,7 @@ class Turn:
         if self.state == "question" and self.conv.question:
             return self.conv.question
         if self.state == "intro" and self.conv.topic:
-            return f"intro.{self.conv.topic}"
+            return f"i.{self.conv.topic}"
         return self.state
 
     @property

@@ -85,6 +85,7 @@ class ConversationService:
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
                 stored = await repo.load_conversation(participant.id)
+                participant.blocked_at = None  # they wrote to us, so they can be reached again
             latest = await repo.latest_answers(participant.person_id)
             views = {qid: record.view() for qid, record in latest.items()}
             conversation, outcome = runtime.engine.handle(stored, views, event)
@@ -134,6 +135,14 @@ class ConversationService:
                 conversation.state,
             )
         return handled
+
+    async def mark_blocked(self, channel: str, user_id: str) -> None:
+        """The person blocked the bot: remember it, so nothing is sent until they return."""
+        async with self.runtime.sessions() as session, session.begin():
+            repo = Repository(session, self.runtime.cipher)
+            participant = await repo.find_participant(channel, user_id)
+            if participant is not None:
+                await repo.mark_blocked(participant.id)
 
     async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
         person = await repo.person(participant.person_id)

@@ -1,0 +1,442 @@
+"""Telegram end to end: the real Application over real HTTP against a fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.telegram import run_bot
+from bot.config import Settings, load_settings
+from bot.storage.models import Answer, Participant
+from tests.conftest import DEMO_FLOWS, ROOT
+from tests.fakebotapi import FakeBotAPI
+
+TOKEN = "123456789:AAHfakeTOKENforTESTSonly1234"
+
+
+class RunningBot:
+    """`run_bot` as `python -m bot run` runs it, in this event loop, stoppable."""
+
+    def __init__(self, settings: Settings, api: FakeBotAPI) -> None:
+        self.settings = settings
+        self.api = api
+        self.stop_event = asyncio.Event()
+        self.task: asyncio.Task[int] | None = None
+
+    async def start(self) -> None:
+        self.stop_event = asyncio.Event()
+        mark = self.api.mark()
+        self.task = asyncio.create_task(
+            run_bot(self.settings, stop=self.stop_event, poll_timeout=1, web=False)
+        )
+        await self.api.wait_for_call("getUpdates", since=mark, timeout=15)
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 15)
+
+
+class Person:
+    """One Telegram user talking to the bot: types, taps buttons, reads replies."""
+
+    def __init__(self, api: FakeBotAPI, chat_id: int, language: str = "nl") -> None:
+        self.api = api
+        self.chat_id = chat_id
+        self.language = language
+
+    async def says(
+        self, text: str, *, wait: str | None = None, buttons: bool = True
+    ) -> list[dict[str, Any]]:
+        mark = self.api.mark()
+        self.api.push_message(self.chat_id, text, language_code=self.language)
+        return await self.replies(mark, wait, buttons)
+
+    async def taps(
+        self, label: str, *, wait: str | None = None, buttons: bool = True
+    ) -> list[dict[str, Any]]:
+        message, data = self.find_button(label)
+        mark = self.api.mark()
+        self.api.push_callback(
+            self.chat_id, data, message_id=message["message_id"], language_code=self.language
+        )
+        return await self.replies(mark, wait, buttons)
+
+    def find_button(self, label: str) -> tuple[dict[str, Any], str]:
+        for message in reversed(self.api.messages(self.chat_id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {label!r}; last text: {self.api.last_text(self.chat_id)}")
+
+    async def replies(
+        self, mark: int, wait: str | None, buttons: bool = True
+    ) -> list[dict[str, Any]]:
+        """Wait until the bot has sent something containing `wait` and (unless `buttons` is
+        false) a message with buttons, then return everything sent to this chat since `mark`."""
+
+        def arrived() -> list[dict[str, Any]] | None:
+            sent = self.api.sent_messages(self.chat_id, since=mark)
+            if wait is not None and not any(wait in (m.get("text") or "") for m in sent):
+                return None
+            if buttons and not any(m.get("reply_markup") for m in sent):
+                return None
+            return sent
+
+        return await self.api.wait_for(arrived, timeout=10)
+
+    @property
+    def last_buttons(self) -> list[str]:
+        for message in reversed(self.api.messages(self.chat_id)):
+            markup = message.get("reply_markup")
+            if markup:
+                return [b["text"] for row in markup["inline_keyboard"] for b in row]
+        return []
+
+    async def onboard(self, name: str = "Jan") -> None:
+        await self.says("/start", wait="Wilt u meedoen?")
+        await self.taps("Ja, ik doe mee", wait="Wie vult dit in?")
+        await self.taps("Ik vul het zelf in", wait="Hoe mag ik u noemen?")
+        await self.says(name, wait="Kies een onderwerp")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    async with FakeBotAPI(token=TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def tg_settings(database_url: str, data_key: str, api: FakeBotAPI) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        data_key=data_key,
+        flows_dir=DEMO_FLOWS,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.base_url,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+async def bot(tg_settings: Settings, api: FakeBotAPI) -> AsyncIterator[RunningBot]:
+    running = RunningBot(tg_settings, api)
+    await running.start()
+    yield running
+    if running.task is not None and not running.task.done():
+        await running.stop()
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
+
+
+async def count_answers(settings: Settings) -> int:
+    from bot.storage.db import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return int(
+                (await connection.execute(select(func.count()).select_from(Answer))).scalar()
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    anna = Person(api, 1001)
+    await anna.onboard("Anna")
+    await anna.taps("Wonen", wait="Waar wilt u oud worden?")
+    sent = await anna.taps("Beginnen", wait="Vraag 1 van 2 · Wonen")
+    assert "Uitleg" in anna.last_buttons
+
+    question = api.messages(1001)[-1]
+    await anna.taps("In mijn eigen huis", wait="Denkt u erover om te verhuizen?")
+    edited = api.message(1001, question["message_id"])
+    assert edited is not None
+    assert edited["text"].endswith("✓ In mijn eigen huis"), "the answered question shows the choice"
+    assert not edited.get("reply_markup"), "and its old buttons are gone"
+
+    await anna.taps("Terug", wait="Uw antwoord tot nu toe: In mijn eigen huis")
+    sent = await anna.taps("Uitleg", wait="Waar wilt u het liefst wonen")
+    assert "Denk aan uw huis nu" in texts(sent), "the explanation, then the question again"
+    await anna.taps("Waar zorg is", wait="Denkt u erover om te verhuizen?")
+    await anna.taps("Ja", wait="Waar zou u naartoe willen?")
+    await anna.says("Naar de kust, bij mijn dochter 🌊", wait="Goed om te weten")
+    await anna.taps("Verder", wait="Klaar: Wonen")
+
+    await anna.taps("Wat voor u belangrijk is", wait="We praten over wat uw leven goed maakt")
+    await anna.taps("Beginnen", wait="Hoe ziet een goede dag")
+    await anna.taps("Overslaan", wait="Wat vindt u belangrijker?")
+    await anna.taps("4", wait="Wat doet u graag?")
+
+    sent = await anna.says("/samenvatting", wait="Samenvatting voor Anna")
+    summary = texts(sent)
+    assert "Waar zorg is" in summary
+    assert "In mijn eigen huis" not in summary, "the changed answer replaced the old one"
+    assert "Naar de kust, bij mijn dochter 🌊" in summary
+    assert "4 van 5" in summary
+    assert "Een goede dag: overgeslagen" in summary
+
+
+async def test_a_double_tap_records_one_answer(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    piet = Person(api, 1002)
+    await piet.onboard("Piet")
+    await piet.taps("Wonen")
+    await piet.taps("Beginnen", wait="Vraag 1 van 2")
+    message, data = piet.find_button("Waar zorg is")
+    mark = api.mark()
+    api.push_callback(1002, data, message_id=message["message_id"])
+    api.push_callback(1002, data, message_id=message["message_id"])
+    sent = await piet.replies(mark, "al beantwoord")
+    await api.wait_for(lambda: len(api.answered_callbacks) >= 6 or None)
+    assert await count_answers(tg_settings) == 1
+    assert texts(sent).count("Denkt u erover om te verhuizen?") >= 1
+    answered = [c for c in api.answered_callbacks]
+    assert len(answered) >= 2, "every callback query is answered"
+
+
+async def test_a_redelivered_update_is_handled_once(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    kees = Person(api, 1003)
+    await kees.onboard("Kees")
+    await kees.taps("Wat voor u belangrijk is")
+    await kees.taps("Beginnen", wait="Hoe ziet een goede dag")
+    mark = api.mark()
+    update = api.push_message(1003, "Koffie met de buren")
+    await kees.replies(mark, "Wat vindt u belangrijker?")
+    mark = api.mark()
+    api.redeliver(update)
+    await api.wait_for(lambda: api.pending_updates == [] or None, timeout=5)
+    await kees.says("/samenvatting", wait="Koffie met de buren")
+    assert await count_answers(tg_settings) == 1
+
+
+async def test_an_old_button_never_answers_the_current_question(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    mies = Person(api, 1004)
+    await mies.onboard("Mies")
+    await mies.taps("Wonen")
+    await mies.taps("Beginnen", wait="Vraag 1 van 2")
+    first_question, old_data = mies.find_button("Weet ik nog niet")
+    await mies.says("thuis", wait="Denkt u erover om te verhuizen?")
+    # The first question still has its keyboard (it was answered by typing); press it now.
+    mark = api.mark()
+    api.push_callback(1004, old_data, message_id=first_question["message_id"])
+    sent = await mies.replies(mark, "al beantwoord")
+    assert "Denkt u erover om te verhuizen?" in texts(sent), "it shows where the conversation is"
+    sent = await mies.says("/samenvatting", wait="Samenvatting")
+    assert "In mijn eigen huis" in texts(sent)
+    assert "Weet ik nog niet" not in texts(sent)
+    assert await count_answers(tg_settings) == 1
+
+
+async def test_two_people_at_the_same_time_keep_their_own_answers(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    a, b = Person(api, 2001), Person(api, 2002)
+    await asyncio.gather(a.onboard("Aad"), b.onboard("Bep"))
+    await asyncio.gather(a.taps("Wonen"), b.taps("Wonen"))
+    await asyncio.gather(a.taps("Beginnen"), b.taps("Beginnen"))
+    await asyncio.gather(
+        a.taps("In mijn eigen huis", wait="verhuizen"), b.taps("Waar zorg is", wait="verhuizen")
+    )
+    await asyncio.gather(a.taps("Ja", wait="naartoe"), b.taps("Nee", wait="Goed om te weten"))
+    await a.says("Friesland", wait="Goed om te weten")
+    summary_a, summary_b = await asyncio.gather(
+        a.says("/samenvatting", wait="Samenvatting"), b.says("/samenvatting", wait="Samenvatting")
+    )
+    assert "In mijn eigen huis" in texts(summary_a) and "Friesland" in texts(summary_a)
+    assert "Waar zorg is" in texts(summary_b) and "Friesland" not in texts(summary_b)
+    assert "Aad" in texts(summary_a) and "Bep" in texts(summary_b)
+
+
+async def test_a_restart_mid_topic_continues_at_the_right_question(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    jo = Person(api, 3001)
+    await jo.onboard("Jo")
+    await jo.taps("Wonen")
+    await jo.taps("Beginnen", wait="Vraag 1 van 2")
+    await jo.taps("Waar zorg is", wait="Denkt u erover om te verhuizen?")
+    await bot.stop()
+    await bot.start()
+    await jo.taps("Ja", wait="Waar zou u naartoe willen?")
+    sent = await jo.says("/samenvatting", wait="Samenvatting")
+    assert "Waar zorg is" in texts(sent) and "Ja" in texts(sent)
+
+
+async def test_odd_input_gets_kind_replies_and_nothing_is_lost(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    lies = Person(api, 4001)
+    await lies.onboard("Lies")
+    await lies.taps("Wonen")
+    await lies.taps("Beginnen", wait="Vraag 1 van 2")
+    mark = api.mark()
+    api.push_sticker(4001)
+    sent = await lies.replies(mark, "een sticker")
+    assert "Waar wilt u het liefst wonen" in texts(sent)
+    mark = api.mark()
+    api.push_photo(4001)
+    sent = await lies.replies(mark, "een foto")
+    sent = await lies.says("x" * 5000, wait="Ik begrijp uw antwoord niet helemaal")
+    await lies.taps("In mijn eigen huis", wait="verhuizen")
+    await lies.taps("Ja", wait="naartoe")
+    long_answer = ("Ik wil graag aan zee wonen. " * 200).strip()
+    assert len(long_answer) > 5000
+    await lies.says(long_answer, wait="Goed om te weten")
+    sent = await lies.says("/samenvatting", wait="Samenvatting")
+    joined = "".join(m["text"] for m in sent)
+    assert all(len(m["text"]) <= 4096 for m in sent), "long replies are split"
+    assert long_answer.replace(" ", "") in joined.replace(" ", "").replace("\n", "")
+
+
+async def test_a_voice_note_answers_a_text_question(bot: RunningBot, api: FakeBotAPI) -> None:
+    wim = Person(api, 4002)
+    await wim.onboard("Wim")
+    await wim.taps("Wat voor u belangrijk is")
+    await wim.taps("Beginnen", wait="Hoe ziet een goede dag")
+    mark = api.mark()
+    api.push_voice(4002)
+    await wim.replies(mark, "ingesproken bericht")
+    sent = await wim.says("/samenvatting", wait="Samenvatting")
+    assert "Een goede dag: (ingesproken bericht)" in texts(sent)
+
+
+async def test_group_chats_and_edits_get_a_kind_explanation(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    mark = api.mark()
+    api.push_message(-500, "/start", user_id=5001, chat_type="group")
+    sent = await api.wait_for_sent(-500, since=mark)
+    assert "persoonlijk gesprek" in sent[0]["text"]
+    kim = Person(api, 5002)
+    await kim.onboard("Kim")
+    mark = api.mark()
+    api.push_edited_message(5002, 1, "Anders")
+    sent = await kim.replies(mark, "aangepast", buttons=False)
+    assert "Terug" in sent[0]["text"]
+
+
+async def test_my_data_is_sent_as_a_json_document_and_commands_are_registered(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    assert {c["command"] for c in api.commands[None]} >= {
+        "start",
+        "verder",
+        "overzicht",
+        "samenvatting",
+        "taal",
+        "privacy",
+        "mijngegevens",
+        "verwijderen",
+        "help",
+        "stop",
+    }
+    if "en" in api.commands:
+        english = {c["command"]: c["description"] for c in api.commands["en"]}
+        assert english["samenvatting"] != "Al uw antwoorden op een rij"
+    ria = Person(api, 6001)
+    await ria.onboard("Ria")
+    mark = api.mark()
+    api.push_message(6001, "/mijngegevens")
+    calls = await api.wait_for_call("sendDocument", chat_id=6001, since=mark)
+    (received,) = calls[0].files.values()
+    data = json.loads(received.content)
+    assert data["person"]["name"] == "Ria"
+
+
+async def test_deleting_removes_everything_and_a_blocked_chat_is_not_retried(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    tom = Person(api, 7001)
+    await tom.onboard("Tom")
+    await tom.says("/verwijderen", wait="Weet u het zeker?")
+    await tom.taps("Ja, verwijder alles", wait="Alles is verwijderd", buttons=False)
+    from bot.storage.db import create_engine
+
+    engine = create_engine(tg_settings.database_url)
+    async with engine.connect() as connection:
+        count = (await connection.execute(select(func.count()).select_from(Participant))).scalar()
+    await engine.dispose()
+    assert count == 0
+
+    ben = Person(api, 7002)
+    await ben.onboard("Ben")
+    api.block_chat(7002)
+    mark = api.mark()
+    api.push_message(7002, "/overzicht")
+    await api.wait_for_call("sendMessage", chat_id=7002, since=mark)
+    engine = create_engine(tg_settings.database_url)
+    async with engine.connect() as connection:
+        blocked = (await connection.execute(select(Participant.blocked_at))).scalars().all()
+    await engine.dispose()
+    assert blocked and blocked[0] is not None
+
+
+def test_python_m_bot_run_refuses_a_missing_or_malformed_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    for token, expected in ((None, "TELEGRAM_BOT_TOKEN is not set"), ("nonsense", "does not look")):
+        run_env = dict(env)
+        if token:
+            run_env["TELEGRAM_BOT_TOKEN"] = token
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=run_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        FLOWS_DIR=str(DEMO_FLOWS),
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=api.base_url,
+        WEB_PORT="0",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await api.wait_for_call("getUpdates", timeout=30)
+        user = Person(api, 8001)
+        await user.says("/start", wait="Wilt u meedoen?")
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 20)
+    assert process.returncode == 0
