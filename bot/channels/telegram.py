@@ -20,8 +20,10 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
-    Message as TgMessage,
     Update,
+)
+from telegram import (
+    Message as TgMessage,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
