@@ -433,10 +433,30 @@ async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await api.wait_for_call("getUpdates", timeout=30)
+        await api.wait_for(lambda: api.active_polls > 0 or None, timeout=30)
         user = Person(api, 8001)
         await user.says("/start", wait="Wilt u meedoen?")
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 20)
     assert process.returncode == 0
+
+
+async def test_an_error_is_logged_without_personal_data_and_the_person_is_told(
+    bot: RunningBot, api: FakeBotAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    eva = Person(api, 9001)
+    await eva.onboard("Eva Geheimnaam")
+    await eva.taps("Wat voor u belangrijk is")
+    await eva.taps("Beginnen", wait="Hoe ziet een goede dag")
+    api.fail_next("sendMessage", error_code=400, description="Bad Request: something odd")
+    mark = api.mark()
+    api.push_message(9001, "Mijn geheime antwoord 4711")
+    sent = await eva.replies(mark, "er ging iets mis", buttons=False)
+    assert "Uw antwoorden zijn bewaard" in texts(sent)
+    await eva.says("/samenvatting", wait="Mijn geheime antwoord 4711")
+    logged = caplog.text
+    assert "error while handling" in logged
+    for secret in ("Mijn geheime antwoord 4711", "Geheimnaam", TOKEN, TOKEN.split(":")[1]):
+        assert secret not in logged

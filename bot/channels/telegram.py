@@ -40,6 +40,7 @@ from bot.config import ConfigError, Settings
 from bot.engine import Choice, Command, Event, Media, MediaKind, Start, Text
 from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
 from bot.i18n import available_locales, negotiate, translator
+from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
 from bot.services.runtime import Runtime
 
@@ -48,28 +49,27 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 CALLBACK_VERSION = "1"
-COMMAND_DESCRIPTIONS = {
-    "start": "Beginnen of opnieuw beginnen",
-    "verder": "Verder waar u was",
-    "overzicht": "Alle onderwerpen en hoe ver u bent",
-    "samenvatting": "Al uw antwoorden op een rij",
-    "delen": "Een link maken voor uw huisarts",
-    "links": "Uw links bekijken of intrekken",
-    "taal": "Een andere taal kiezen",
-    "privacy": "Wat Tijdig bewaart en wie het ziet",
-    "mijngegevens": "Alles wat Tijdig van u bewaart",
-    "verwijderen": "Alles wissen",
-    "help": "Wat Tijdig kan",
-    "stop": "Stoppen voor nu",
-}
 
 
 def N_(message: str) -> str:
+    """Mark a text for Babel here; it is translated where it is registered."""
     return message
 
 
-# The descriptions above are translated where they are registered; mark them for Babel.
-_MARKED = [N_(text) for text in COMMAND_DESCRIPTIONS.values()]
+COMMAND_DESCRIPTIONS = {
+    "start": N_("Beginnen of opnieuw beginnen"),
+    "verder": N_("Verder waar u was"),
+    "overzicht": N_("Alle onderwerpen en hoe ver u bent"),
+    "samenvatting": N_("Al uw antwoorden op een rij"),
+    "delen": N_("Een link maken voor uw huisarts"),
+    "links": N_("Uw links bekijken of intrekken"),
+    "taal": N_("Een andere taal kiezen"),
+    "privacy": N_("Wat Tijdig bewaart en wie het ziet"),
+    "mijngegevens": N_("Alles wat Tijdig van u bewaart"),
+    "verwijderen": N_("Alles wissen"),
+    "help": N_("Wat Tijdig kan"),
+    "stop": N_("Stoppen voor nu"),
+}
 
 
 # -- button data ------------------------------------------------------------------------------
@@ -471,12 +471,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def quiet_http_logs() -> None:
-    """httpx logs every request URL at INFO, and Bot API URLs contain the token."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-
-
 async def run_bot(
     settings: Settings,
     *,
@@ -485,7 +479,7 @@ async def run_bot(
     web: bool = True,
 ) -> int:
     """Polling (or webhook) plus the web app, until SIGINT/SIGTERM or `stop` is set."""
-    quiet_http_logs()
+    cap_library_logs()
     settings.require_telegram_token()
     runtime = await Runtime.create(settings)
     stop = stop or _stop_on_signals()

@@ -1,0 +1,482 @@
+"""The shipped conversation (flows/tijdig.yaml) as content: complete, short, plain and kind.
+
+Why: the conversation is the product. Older adults must be able to read every message
+easily, in every language we ship; every medical or legal word must be explained where it
+first appears; nobody may be forced to answer; and the whole must stay short. These tests
+check that on the real flow and the real translations, so an edit that breaks one of those
+promises fails here (`python -m bot flows check` covers the format; this covers the content).
+
+The rules, the allow-list and the glossary are data at the top of this file; change them
+here, with a reason, rather than in the test code.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.content.loader import ID_PATTERN, load_flows
+from bot.content.model import Flow, Question, QuestionType, Text, Topic
+from bot.content.show import estimated_minutes, flow_table
+from bot.engine import Choice, Command, Conversation, Engine
+from bot.engine.replies import Message, RecordAnswer
+from bot.i18n import SOURCE_LOCALE, available_locales, language_name, translator
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS_DIR = ROOT / "flows"
+FLOW_ID = "tijdig"
+
+# -- rules -------------------------------------------------------------------------------------
+
+# Readability (B1): short sentences. Checked in every shipped language.
+MAX_WORDS_PER_SENTENCE = 20
+MAX_MEDIAN_WORDS = 12
+
+# Sentences that may be longer than MAX_WORDS_PER_SENTENCE, with the reason. Keep it short.
+# Key: (locale, the exact sentence).
+LONG_SENTENCE_ALLOW_LIST: dict[tuple[str, str], str] = {}
+
+# Length of the conversation.
+MIN_TOPICS = 10
+MAX_QUESTIONS = 90
+TOPIC_MINUTES = (3, 10)  # the `minutes` a topic announces
+TOPIC_ESTIMATE = (2.5, 10.5)  # what `flows show` estimates ("about 3-10 minutes")
+
+# The topics CONTENT.md asks for, by the id they have in the flow.
+REQUIRED_TOPICS = {
+    "belangrijk",
+    "gezondheid",
+    "wonen",
+    "dagelijks",
+    "mensen",
+    "regelzaken",
+    "vertegenwoordiger",
+    "zorgwensen",
+    "behandelingen",
+    "levenseinde",
+    "vragen",
+}
+# Heavy topics: asked permission first.
+SENSITIVE_TOPICS = {"behandelingen", "levenseinde"}
+# Where it matters, say that Tijdig is not a doctor: in the treatment topic's intro.
+NOT_A_DOCTOR = {"nl": "geen arts", "en": "not a doctor"}
+
+# The six treatments; each offers these five answers and asks "when" after "it depends".
+TREATMENTS = (
+    "ziekenhuisopname",
+    "antibiotica",
+    "bloedtransfusie",
+    "ic_opname",
+    "beademing",
+    "reanimatie",
+)
+TREATMENT_ANSWERS = ["wel", "hangt_af", "niet", "weet_niet", "huisarts"]
+
+# Terms that need an explanation where they first appear: per locale a pattern (case is
+# ignored unless the pattern says otherwise). Where a term first appears, the question has a
+# `help` that uses the term too, or the sentence with the term (or the next one) explains
+# it ("X is ...", "X: ...", "X (...)", "dat heet X").
+GLOSSARY: dict[str, dict[str, str]] = {
+    "reanimatie": {"nl": r"reanim", "en": r"resuscitat|\bCPR\b"},
+    "beademing": {"nl": r"beadem", "en": r"breathing machine|ventilat"},
+    "IC": {"nl": r"(?-i:\bIC\b)|intensive care", "en": r"intensive care|(?-i:\bICU\b)"},
+    "wilsverklaring": {"nl": r"wilsverklaring", "en": r"advance directive"},
+    "volmacht": {"nl": r"\bvolmacht", "en": r"(?<!lasting )power of attorney"},
+    "levenstestament": {"nl": r"levenstestament", "en": r"lasting power of attorney"},
+    "euthanasie": {"nl": r"euthanasie", "en": r"euthanasia"},
+    "palliatief": {"nl": r"palliatie", "en": r"palliative"},
+    "mantelzorg": {"nl": r"mantelzorg", "en": r"informal care|\bcarers?\b"},
+    "hospice": {"nl": r"hospice", "en": r"hospice"},
+    "donorregister": {"nl": r"donorregister", "en": r"donor register"},
+    "ICD": {"nl": r"(?-i:\bICD\b)", "en": r"(?-i:\bICD\b)"},
+    "antibiotica": {"nl": r"antibiotica", "en": r"antibiotic"},
+    "bloedtransfusie": {"nl": r"bloedtransfusie|bloedproduct", "en": r"transfusion"},
+    "sondevoeding": {"nl": r"sondevoeding", "en": r"tube feeding"},
+    "dialyse": {"nl": r"dialyse", "en": r"dialysis"},
+    "vertegenwoordiger": {"nl": r"vertegenwoordiger", "en": r"representative"},
+    "eerste contactpersoon": {"nl": r"eerste contactpersoon", "en": r"first contact person"},
+    "mentor": {"nl": r"\bmentor\b", "en": r"\bmentor\b"},
+    "curator": {"nl": r"\bcurator\b", "en": r"\bcurator\b|\bguardian\b"},
+    "bewindvoerder": {"nl": r"bewindvoerder", "en": r"administrator"},
+    "Wmo": {"nl": r"(?-i:\bWmo\b)", "en": r"(?-i:\bWmo\b)"},
+    "levensbeschouwing": {"nl": r"levensbeschouwing", "en": r"outlook on life"},
+    "geestelijk verzorger": {"nl": r"geestelijk verzorger", "en": r"spiritual carer"},
+    "praktijkondersteuner": {"nl": r"praktijkondersteuner", "en": r"practice nurse"},
+}
+EXPLAINS = {
+    "nl": r"\b(is|zijn|betekent|heet|heten|noemen|noemt)\b|:|\(",
+    "en": r"\b(is|are|means|called|call)\b|:|\(",
+}
+
+# Text that is a leftover, not content.
+PLACEHOLDER = re.compile(
+    r"\b(TODO|FIXME|XXX|TBD|lorem|ipsum)\b|\?\?|\.\.\.|…|<[^>]*>|\{[^}]*\}|\[[^\]]*\]",
+    re.IGNORECASE,
+)
+
+
+# -- reading the flow --------------------------------------------------------------------------
+
+
+@cache
+def shipped_flow() -> Flow:
+    return load_flows(FLOWS_DIR)[FLOW_ID]
+
+
+@pytest.fixture(scope="module")
+def flow() -> Flow:
+    return shipped_flow()
+
+
+LOCALES = available_locales()
+
+
+def tr(text: Text, locale: str) -> str:
+    return translator(locale).pgettext(text.context, text.source)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One text as the person sees it, and where it sits."""
+
+    kind: str  # intro, permission, text, option, alias, low, high, help, summary, title
+    text: Text
+    topic: Topic
+    question: Question | None = None
+
+    @property
+    def running_text(self) -> bool:
+        """Full sentences (not button labels, scale ends, titles or summary labels)."""
+        return self.kind in ("intro", "permission", "text", "help")
+
+
+def shown_texts(flow: Flow) -> Iterator[Shown]:
+    """Every text of the flow in reading order: topic, then each question and its help."""
+    for topic in flow.topics:
+        yield Shown("title", topic.title, topic)
+        yield Shown("intro", topic.intro, topic)
+        if topic.permission:
+            yield Shown("permission", topic.permission, topic)
+        for question in topic.questions:
+            yield Shown("text", question.text, topic, question)
+            for option in question.options:
+                yield Shown("option", option.label, topic, question)
+                for alias in option.aliases:
+                    yield Shown("alias", alias, topic, question)
+            for kind, text in (("low", question.low), ("high", question.high)):
+                if text is not None:
+                    yield Shown(kind, text, topic, question)
+            if question.help is not None:
+                yield Shown("help", question.help, topic, question)
+            if question.summary is not None:
+                yield Shown("summary", question.summary, topic, question)
+
+
+# -- readability ------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+|\n+")
+_WORD = re.compile(r"\w")
+
+
+def sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+
+
+def word_count(sentence: str) -> int:
+    return sum(1 for word in sentence.split() if _WORD.search(word))
+
+
+def long_sentences(texts: list[str], locale: str) -> list[str]:
+    """Sentences over the maximum that are not on the allow-list."""
+    return [
+        f"{word_count(s)} words: {s}"
+        for text in texts
+        for s in sentences(text)
+        if word_count(s) > MAX_WORDS_PER_SENTENCE and (locale, s) not in LONG_SENTENCE_ALLOW_LIST
+    ]
+
+
+def median_words(texts: list[str]) -> float:
+    return statistics.median(word_count(s) for text in texts for s in sentences(text))
+
+
+# -- glossary ---------------------------------------------------------------------------------
+
+
+def first_use(flow: Flow, pattern: str, locale: str) -> Shown | None:
+    for shown in shown_texts(flow):
+        if shown.kind in ("alias", "summary", "title"):
+            continue
+        if re.search(pattern, tr(shown.text, locale), re.IGNORECASE):
+            return shown
+    return None
+
+
+def explained(shown: Shown, pattern: str, locale: str) -> bool:
+    """The help of the question uses the term, or the text itself explains it."""
+    question = shown.question
+    if (
+        shown.kind != "help"
+        and question is not None
+        and question.help is not None
+        and re.search(pattern, tr(question.help, locale), re.IGNORECASE)
+    ):
+        return True
+    parts = sentences(tr(shown.text, locale))
+    for index, sentence in enumerate(parts):
+        if re.search(pattern, sentence, re.IGNORECASE):
+            nearby = " ".join(parts[index : index + 2])
+            return re.search(EXPLAINS[locale], nearby) is not None
+    return False
+
+
+def unexplained_terms(flow: Flow, locale: str) -> list[str]:
+    problems = []
+    for term, patterns in GLOSSARY.items():
+        shown = first_use(flow, patterns[locale], locale)
+        if shown is None:
+            problems.append(f"{term}: not used in the flow (remove it from GLOSSARY?)")
+        elif not explained(shown, patterns[locale], locale):
+            problems.append(f"{term}: first used in {shown.text.context} without explanation")
+    return problems
+
+
+# -- the flow as a whole ------------------------------------------------------------------------
+
+
+def test_the_flow_has_the_topics_of_the_content_guide(flow: Flow) -> None:
+    ids = [topic.id for topic in flow.topics]
+    assert len(ids) >= MIN_TOPICS
+    assert set(ids) >= REQUIRED_TOPICS, REQUIRED_TOPICS - set(ids)
+
+
+def test_ids_are_unique_and_well_formed_in_the_yaml_files() -> None:
+    """Read the YAML itself: the compiled flow keeps only one of two equal ids."""
+    main = yaml.safe_load((FLOWS_DIR / f"{FLOW_ID}.yaml").read_text(encoding="utf-8"))
+    topics = [
+        yaml.safe_load((FLOWS_DIR / entry["include"]).read_text(encoding="utf-8"))
+        if "include" in entry
+        else entry
+        for entry in main["topics"]
+    ]
+    topic_ids = [topic["id"] for topic in topics]
+    question_ids = [q["id"] for topic in topics for q in topic["questions"]]
+    assert len(set(topic_ids)) == len(topic_ids)
+    duplicates = {qid for qid in question_ids if question_ids.count(qid) > 1}
+    assert not duplicates
+    for identifier in topic_ids + question_ids:
+        assert ID_PATTERN.match(identifier), identifier
+    for topic in topics:
+        for question in topic["questions"]:
+            option_ids = [option["id"] for option in question.get("options", [])]
+            assert len(set(option_ids)) == len(option_ids), question["id"]
+            assert all(ID_PATTERN.match(o) for o in option_ids), question["id"]
+
+
+def test_every_ask_if_refers_to_an_earlier_question_and_can_come_true(flow: Flow) -> None:
+    earlier: dict[str, Question] = {}
+    for topic in flow.topics:
+        for question in topic.questions:
+            for condition in question.ask_if:
+                target = earlier.get(condition.question)
+                assert target is not None, f"{question.id}: {condition.question} is not earlier"
+                assert target.is_asked, f"{question.id} depends on an info message"
+                options = {option.id for option in target.options}
+                assert set(condition.any_of + condition.none_of) <= options, question.id
+                if condition.any_of:
+                    assert set(condition.any_of) - set(condition.none_of), question.id
+            earlier[question.id] = question
+
+
+def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
+    """The engine offers "Overslaan" on every question, and pressing it records a skip."""
+    languages = [(code, language_name(code)) for code in LOCALES]
+    engine = Engine(flow, translator, languages)
+    asked = [q for q in flow.questions if q.is_asked]
+    assert {q.type for q in asked} <= set(QuestionType) - {QuestionType.INFO}
+    for locale in LOCALES:
+        skip_label = translator(locale).gettext("Overslaan")
+        for question in asked:
+            ids = {"user_id": "u", "chat_id": "u", "event_id": uuid.uuid4().hex}
+            conversation = Conversation(
+                state="question",
+                locale=locale,
+                revision=3,
+                consented=True,
+                mode="alone",
+                topic=question.topic,
+                question=question.id,
+                step="name" if question.type is QuestionType.PERSON else None,
+            )
+            conversation, outcome = engine.handle(conversation, {}, Command(name="verder", **ids))
+            screen = [item for item in outcome.replies if isinstance(item, Message)][-1]
+            skip = [b for b in screen.flat_buttons if b.label == skip_label]
+            assert skip, f"{question.id} ({locale}) has no '{skip_label}' button"
+            choice = Choice(
+                question_id=skip[0].screen,
+                revision=skip[0].revision,
+                option_id=skip[0].option,
+                **{**ids, "event_id": uuid.uuid4().hex},
+            )
+            _, outcome = engine.handle(conversation, {}, choice)
+            assert RecordAnswer(question.id, {}, True) in outcome.effects, question.id
+
+
+def test_info_messages_are_not_counted_as_questions(flow: Flow) -> None:
+    infos = [q for q in flow.questions if q.type is QuestionType.INFO]
+    assert infos, "the flow has info messages; this test would prove nothing without them"
+    for topic in flow.topics:
+        assert all(q.type is not QuestionType.INFO for q in topic.asked_questions)
+    total = sum(len(t.asked_questions) for t in flow.topics)
+    assert total == len(flow.questions) - len(infos)
+    assert flow_table(flow).splitlines()[-1].split()[1] == str(total)
+
+
+def test_the_conversation_is_short(flow: Flow) -> None:
+    total = sum(len(topic.asked_questions) for topic in flow.topics)
+    assert total <= MAX_QUESTIONS
+    low, high = TOPIC_ESTIMATE
+    for topic in flow.topics:
+        assert TOPIC_MINUTES[0] <= topic.minutes <= TOPIC_MINUTES[1], topic.id
+        assert low <= estimated_minutes(topic) <= high, topic.id
+        assert abs(estimated_minutes(topic) - topic.minutes) <= 2, topic.id
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_intro_says_what_and_how_long(flow: Flow, locale: str) -> None:
+    for topic in flow.topics:
+        intro = tr(topic.intro, locale)
+        assert re.search(rf"\b{topic.minutes}\b", intro), f"{topic.id}: minutes not in intro"
+        assert len(sentences(intro)) >= 2, f"{topic.id}: say what it is about, then how long"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_heavy_topics_ask_permission_and_say_tijdig_is_not_a_doctor(
+    flow: Flow, locale: str
+) -> None:
+    sensitive = {topic.id for topic in flow.topics if topic.sensitive}
+    assert sensitive == SENSITIVE_TOPICS
+    for topic_id in SENSITIVE_TOPICS:
+        topic = flow.topic(topic_id)
+        assert topic is not None and topic.permission is not None
+        assert tr(topic.permission, locale).rstrip().endswith("?"), topic_id
+    treatments = flow.topic("behandelingen")
+    assert treatments is not None
+    assert NOT_A_DOCTOR[locale] in tr(treatments.intro, locale)
+    everything = " ".join(tr(shown.text, locale) for shown in shown_texts(flow))
+    assert "De Luisterlijn" in everything, "offer a place to talk on heavy topics"
+
+
+def test_treatments_offer_five_answers_explain_themselves_and_ask_when(flow: Flow) -> None:
+    for treatment in TREATMENTS:
+        question = flow.question(treatment)
+        assert question is not None and question.topic == "behandelingen", treatment
+        assert [option.id for option in question.options] == TREATMENT_ANSWERS, treatment
+        assert question.help is not None and len(sentences(question.help.source)) >= 3
+        when = flow.question(f"{treatment}_wanneer")
+        assert when is not None and when.type is QuestionType.TEXT, treatment
+        assert [(c.question, c.any_of) for c in when.ask_if] == [(treatment, ("hangt_af",))]
+
+
+def test_every_question_has_a_label_for_the_professional(flow: Flow) -> None:
+    for question in flow.questions:
+        if question.is_asked:
+            assert question.summary is not None, question.id
+            assert word_count(question.summary.source) <= 12, question.id
+
+
+# -- every text, in every language ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_text_exists_in_every_language(flow: Flow, locale: str) -> None:
+    missing = []
+    for shown in shown_texts(flow):
+        text = tr(shown.text, locale)
+        untranslated = locale != SOURCE_LOCALE and text == shown.text.source and len(text) > 3
+        if not text.strip() or untranslated:
+            missing.append(shown.text.context)
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_placeholder_or_leftover_text(flow: Flow, locale: str) -> None:
+    found = []
+    for shown in shown_texts(flow):
+        text = tr(shown.text, locale)
+        if PLACEHOLDER.search(text) or text != text.strip() or "  " in text:
+            found.append(f"{shown.text.context}: {text!r}")
+    assert found == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_sentences_are_short(flow: Flow, locale: str) -> None:
+    texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+    assert long_sentences(texts, locale) == []
+    running = [tr(shown.text, locale) for shown in shown_texts(flow) if shown.running_text]
+    assert median_words(running) <= MAX_MEDIAN_WORDS
+
+
+def test_the_long_sentence_allow_list_is_current(flow: Flow) -> None:
+    for locale, sentence in LONG_SENTENCE_ALLOW_LIST:
+        texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+        assert any(sentence in sentences(text) for text in texts), sentence
+        assert word_count(sentence) > MAX_WORDS_PER_SENTENCE, "no longer needed"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_term_is_explained_where_it_first_appears(flow: Flow, locale: str) -> None:
+    assert unexplained_terms(flow, locale) == []
+
+
+# -- the checks can fail ------------------------------------------------------------------------
+
+
+def test_the_readability_check_flags_a_25_word_sentence() -> None:
+    sentence = " ".join(["woord"] * 24) + " einde."
+    assert word_count(sentence) == 25
+    assert len(long_sentences([f"Korte zin. {sentence} Nog een.", "Goed zo."], "nl")) == 1
+    thirteen = "Een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien."
+    assert median_words([thirteen, "Kort.", thirteen]) > MAX_MEDIAN_WORDS
+
+
+def test_the_glossary_check_flags_an_unexplained_term() -> None:
+    def question(qid: str, text: str, help_text: str | None) -> Question:
+        return Question(
+            id=qid,
+            topic="t",
+            type=QuestionType.TEXT,
+            text=Text(f"test.{qid}.text", text),
+            help=Text(f"test.{qid}.help", help_text) if help_text else None,
+        )
+
+    topic = Topic(
+        id="t",
+        title=Text("test.t.title", "Titel"),
+        intro=Text("test.t.intro", "Over zorg."),
+        minutes=3,
+        questions=(
+            question("a", "Wilt u reanimatie?", None),
+            question("b", "Wilt u beademing?", "Bij beademing ademt een machine voor u."),
+            question("c", "Kent u de IC?", "Nee."),
+        ),
+    )
+    fake = Flow(id="test", version=1, title=Text("test.title", "Test"), topics=(topic,))
+    for term, pattern, expected in (
+        ("reanimatie", GLOSSARY["reanimatie"]["nl"], False),
+        ("beademing", GLOSSARY["beademing"]["nl"], True),
+        ("IC", GLOSSARY["IC"]["nl"], False),
+    ):
+        shown = first_use(fake, pattern, "nl")
+        assert shown is not None, term
+        assert explained(shown, pattern, "nl") is expected, term
+    inline = Shown("intro", Text("x", "Een hospice is een huis voor de laatste fase."), topic)
+    assert explained(inline, GLOSSARY["hospice"]["nl"], "nl")
