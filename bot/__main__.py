@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
+import os
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.logging_setup import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = commands.add_parser("chat", help="chat in this terminal (no Telegram needed)")
     chat.add_argument("--user", default="local", help="who is chatting (default: local)")
+    chat.add_argument(
+        "--no-web",
+        action="store_true",
+        help="do not start the web app that opens share links (WEB_PORT)",
+    )
 
     commands.add_parser("run", help="run the Telegram bot and the web app")
     commands.add_parser("serve", help="run only the web app (summary links)")
@@ -26,12 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     flow_commands.add_parser("check", help="validate flows/*.yaml and their translations")
     show = flow_commands.add_parser("show", help="print the compiled flow")
     show.add_argument("--format", choices=["table", "json"], default="table")
-    flow_commands.add_parser("diagram", help="print a mermaid diagram of the conversation")
+    flow_commands.add_parser(
+        "diagram", help="print mermaid diagrams: the conversation's states and the flow"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(logging.INFO if args.command in ("run", "serve") else logging.WARNING)
     try:
         if args.command == "flows":
             return flows_command(args)
@@ -39,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "chat":
             from bot.channels.terminal import run_terminal_chat
 
-            return asyncio.run(run_terminal_chat(settings, args.user))
+            return asyncio.run(run_terminal_chat(settings, args.user, web=not args.no_web))
         if args.command == "run":
             from bot.channels.telegram import run_bot
 
@@ -53,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 
@@ -80,9 +94,14 @@ def flows_command(args: argparse.Namespace) -> int:
         else:
             print("\n\n".join(flow_table(f) for f in flows.values()))
     elif args.flows_command == "diagram":
+        from bot.content.diagram import flow_mermaid
         from bot.engine.machine import build_machine, mermaid
 
+        print("%% The conversation's states (the same for every flow)")
         print(mermaid(build_machine()))
+        for flow in flows.values():
+            print(f"\n%% Flow '{flow.id}': topics, questions and their ask_if conditions")
+            print(flow_mermaid(flow))
     return 0
 
 

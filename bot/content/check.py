@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bot.content.loader import FlowError, FlowIssue, load_flows
 from bot.content.model import Flow
@@ -16,12 +18,12 @@ def translation_issues(flow: Flow, locales: tuple[str, ...] | None = None) -> li
         if locale == SOURCE_LOCALE:
             continue
         tr = translator(locale)
-        for item in flow_texts(flow):
+        for source, item in _texts_by_file(flow):
             translated = tr.pgettext(item.context, item.text)
             if translated == item.text and not _same_in_both(item.text):
                 issues.append(
                     FlowIssue(
-                        flow.source,
+                        source,
                         item.line,
                         f"no {locale} translation for {item.context} ({item.text[:40]!r}); "
                         "see docs/content.md",
@@ -30,12 +32,23 @@ def translation_issues(flow: Flow, locales: tuple[str, ...] | None = None) -> li
             elif placeholders(translated) != placeholders(item.text):
                 issues.append(
                     FlowIssue(
-                        flow.source,
+                        source,
                         item.line,
                         f"the {locale} translation of {item.context} has other {{placeholders}}",
                     )
                 )
     return issues
+
+
+def _texts_by_file(flow: Flow) -> Iterator[tuple[str, Any]]:
+    """Every flow text with the file it is written in: a topic's texts (and their line
+    numbers) belong to the topic's own file when the flow includes it."""
+    texts = iter(flow_texts(Flow(id=flow.id, version=flow.version, title=flow.title, topics=())))
+    yield flow.source, next(texts)  # the flow's title
+    for topic in flow.topics:
+        single = Flow(id=flow.id, version=flow.version, title=flow.title, topics=(topic,))
+        for item in list(flow_texts(single))[1:]:
+            yield topic.source or flow.source, item
 
 
 def _same_in_both(text: str) -> bool:

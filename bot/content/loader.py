@@ -161,6 +161,9 @@ class _FlowReader:
                 self.problem(self.path, line, "include must name a file")
                 return self.path, None
             path = (self.path.parent / target).resolve()
+            if not path.is_file():
+                self.problem(self.path, line, f"the file {path} does not exist")
+                return path, None
             data = self.load(path)
             if data is not None and not isinstance(data, LineDict):
                 self.problem(path, 1, "a topic file must be a mapping with id, title and questions")
@@ -215,6 +218,7 @@ class _FlowReader:
             sensitive=sensitive,
             permission=permission,
             line=raw.line,
+            source=str(path),
         )
 
     def question(self, path: Path, raw: LineDict, topic_id: str) -> Question | None:

@@ -100,6 +100,7 @@ class Topic:
     sensitive: bool = False
     permission: Text | None = None
     line: int = 0
+    source: str = ""  # the file the topic is written in (an included file, or the flow's)
 
     @property
     def asked_questions(self) -> tuple[Question, ...]:

@@ -50,6 +50,8 @@ class Engine:
     ) -> tuple[Conversation, Outcome]:
         """Apply one event; the inputs are left untouched, the new conversation is returned."""
         conv = copy.deepcopy(conversation)
+        if conv.state not in self.machine.states:  # stored by a version with other states
+            conv.state = "menu" if conv.consented else "welcome"
         turn = Turn(self.flow, conv, dict(answers), self.translator, self.languages)
         self.machine.add_model(turn, initial=conv.state)
         try:

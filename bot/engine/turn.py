@@ -398,7 +398,8 @@ class Turn:
             self.state = "welcome"
             return
         if self.state != "deleting":
-            self.conv.resume_state = self.state if self.state in RESUMABLE else "menu"
+            if self.state != "paused":  # paused already knows where to return to
+                self.conv.resume_state = self.state if self.state in RESUMABLE else "menu"
             self.fire("ask_delete")
         else:
             self.prompt()
@@ -423,6 +424,9 @@ class Turn:
         self.outcome.items.append(ListShareLinks())
 
     def command_profile(self, args: str) -> None:
+        if self.state == "who":
+            self.prompt()
+            return
         if self.state in ("paused", "deleting"):
             self.set_state("menu")
         self.fire("change_profile")
@@ -485,8 +489,9 @@ class Turn:
 
     def set_name(self, name: str | None) -> None:
         clean = " ".join(name.split())[:MAX_NAME] if name else None
-        if clean and self.control_word(clean) == SKIP:
-            clean = None
+        no_name = {normalize(w) for o in self.options_name() for w in (o.label, *o.words)}
+        if clean and (self.control_word(clean) == SKIP or normalize(clean) in no_name):
+            clean = None  # "Liever niet" typed instead of pressed is not a name
         self.conv.name = clean
         self.outcome.items.append(SetProfile(mode=self.conv.mode or "alone", name=clean))
         if clean:
@@ -593,8 +598,20 @@ class Turn:
             if previous is not None and progress.applies(previous, self.answers):
                 self.go_to_question(previous, trigger="next_question")
                 return
+        # Nothing shown before in this visit (the topic was resumed half-way): the question
+        # before this one in the topic, so answers from an earlier visit can be changed.
+        earlier = self.earlier_question(question)
+        if earlier is not None:
+            self.go_to_question(earlier, trigger="next_question")
+            return
         self.conv.question = None
         self.fire("back_to_intro")
+
+    def earlier_question(self, question: Question) -> Question | None:
+        questions = progress.applicable(self.topic, self.answers)
+        ids = [q.id for q in questions]
+        index = ids.index(question.id) if question.id in ids else 0
+        return questions[index - 1] if index > 0 else None
 
     def explain(self) -> None:
         question = self.question
@@ -651,8 +668,10 @@ class Turn:
             self.conv.revision += 1
             self.prompt()
         elif not PHONE.match(text):
-            if match_one(text, [(o.label, *o.words) for o in self.options()]) is not None:
-                self.choose("_none")
+            options = self.options()
+            index = match_one(text, [(o.label, *o.words) for o in options])
+            if index is not None:
+                self.choose(options[index].id)
                 return
             self.notice(
                 self._(

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.config import ConfigError, Settings
@@ -37,12 +38,23 @@ class Runtime:
             master, notice = load_or_create_key(settings.data_key, key_file)
         except DataKeyError as exc:
             raise ConfigError(f"{exc}.") from None
-        db = create_engine(settings.database_url)
+        except OSError as exc:
+            raise ConfigError(f"The data key file {key_file} cannot be made ({exc}).") from None
         try:
-            await migrate(db)
+            db = create_engine(settings.database_url)
+        except (OSError, ValueError, ArgumentError) as exc:
+            raise ConfigError(f"The database at DATABASE_URL cannot be used ({exc}).") from None
+        try:
+            async with db.connect():  # only reaching the database is a setting's problem
+                pass
         except OSError as exc:
             await db.dispose()
             raise ConfigError(f"The database at DATABASE_URL cannot be reached ({exc}).") from None
+        except DBAPIError as exc:  # reached, but refused: no such database, wrong password...
+            await db.dispose()
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise ConfigError(f"The database at DATABASE_URL cannot be used ({reason}).") from None
+        await migrate(db)
         languages = [(code, language_name(code)) for code in available_locales()]
         return cls(
             settings=settings,

@@ -1,0 +1,84 @@
+"""The Alembic migrations build exactly the schema the models describe.
+
+Why: Tijdig migrates at every start. A model changed without a migration (or the other way
+round) would work in tests that create tables from the models and then fail on a real
+database; comparing a migrated database with the models catches that on both databases.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+import bot.storage
+from bot.storage.db import alembic_config, create_engine, migrate
+from bot.storage.models import Base
+
+# Models of every storage module (features add their own tables).
+for _module in pkgutil.iter_modules(bot.storage.__path__):
+    if _module.name != "migrations":
+        importlib.import_module(f"bot.storage.{_module.name}")
+
+
+def schema_diff(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, Base.metadata))
+
+
+def schema_snapshot(connection: Connection) -> dict[str, object]:
+    inspector = inspect(connection)
+    return {
+        table: (
+            sorted(
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ),
+            sorted(str(sorted(i.items())) for i in inspector.get_indexes(table)),
+            sorted(str(sorted(f.items())) for f in inspector.get_foreign_keys(table)),
+        )
+        for table in sorted(inspector.get_table_names())
+    }
+
+
+async def test_migrations_match_the_models(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            diff = await connection.run_sync(schema_diff)
+            tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert diff == [], "models and migrations differ; run `alembic revision --autogenerate`"
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+
+
+async def test_migrating_twice_changes_nothing(database_url: str) -> None:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            first = await connection.run_sync(schema_snapshot)
+        await migrate(engine)
+        async with engine.connect() as connection:
+            second = await connection.run_sync(schema_snapshot)
+            versions = (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).all()
+    finally:
+        await engine.dispose()
+    assert first == second
+    assert versions == [(head,)]
+
+
+def test_migrations_form_one_line() -> None:
+    """One head and no branches: two features each adding a migration must be merged."""
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1

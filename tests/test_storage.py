@@ -1,0 +1,505 @@
+"""Storage through the conversation service, on a SQLite file and on PostgreSQL.
+
+Why: a person trusts that what the bot acknowledged is kept, that nobody reading the
+database sees their words, that a change of mind keeps the history, and that "alles
+verwijderen" leaves nothing behind. These tests check exactly that on both databases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import itertools
+import pkgutil
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+import bot.storage
+from bot.config import Settings, load_settings
+from bot.engine import Choice, Command, Event, Start, Text
+from bot.engine.replies import Message, Notice
+from bot.services.conversation import ConversationService, Handled
+from bot.services.runtime import Runtime
+from bot.storage.crypto import DataKeyError, new_key_text
+from bot.storage.models import Answer, Base, ConversationRow, Participant, Person
+from bot.storage.repository import Repository
+
+DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
+CHANNEL = "test"
+
+# Every table of every storage module (features add tables), so the erase test covers them.
+for _module in pkgutil.iter_modules(bot.storage.__path__):
+    if _module.name not in {"migrations"}:
+        importlib.import_module(f"bot.storage.{_module.name}")
+
+_event_ids = itertools.count(1)
+
+
+class Chat:
+    """One person talking to the service, pressing buttons by their label."""
+
+    def __init__(self, service: ConversationService, user: str) -> None:
+        self.service = service
+        self.user = user
+        self.message: Message | None = None
+        self.handled = Handled()
+
+    def ids(self) -> dict[str, str]:
+        return {"user_id": self.user, "chat_id": f"chat-{self.user}", "event_id": self.next_id()}
+
+    @staticmethod
+    def next_id() -> str:
+        return f"ev{next(_event_ids)}"
+
+    async def send(self, event: Event) -> Handled:
+        self.handled = await self.service.handle(CHANNEL, event)
+        for reply in self.handled.replies:
+            if isinstance(reply, Message):
+                self.message = reply
+        return self.handled
+
+    async def start(self) -> Handled:
+        return await self.send(Start(**self.ids()))
+
+    async def say(self, words: str) -> Handled:
+        return await self.send(Text(text=words, **self.ids()))
+
+    async def command(self, name: str, args: str = "") -> Handled:
+        return await self.send(Command(name=name, args=args, **self.ids()))
+
+    def choice(self, label: str) -> Choice:
+        assert self.message is not None
+        for button in self.message.flat_buttons:
+            if label in (button.label, button.label.split(" · ")[0], button.option):
+                return Choice(
+                    question_id=button.screen,
+                    revision=button.revision,
+                    option_id=button.option,
+                    **self.ids(),
+                )
+        raise AssertionError(f"no button {label!r} in {self.message.flat_buttons}")
+
+    async def press(self, label: str) -> Handled:
+        return await self.send(self.choice(label))
+
+    @property
+    def last_text(self) -> str:
+        assert self.message is not None
+        return self.message.text
+
+    @property
+    def said(self) -> str:
+        return "\n".join(r.text for r in self.handled.replies if isinstance(r, Message | Notice))
+
+    async def ready(self, mode: str = "Ik vul het zelf in", name: str = "Anna") -> Chat:
+        await self.start()
+        await self.press("Ja, ik doe mee")
+        await self.press(mode)
+        await self.say(name)
+        return self
+
+    async def open_topic(self, title: str) -> Chat:
+        await self.press(title)
+        await self.press("begin")
+        return self
+
+
+async def person_id(runtime: Runtime, user: str) -> int | None:
+    async with runtime.sessions() as session:
+        participant = await Repository(session, runtime.cipher).find_participant(CHANNEL, user)
+        return participant.person_id if participant else None
+
+
+async def history(runtime: Runtime, user: str) -> list:
+    pid = await person_id(runtime, user)
+    assert pid is not None
+    async with runtime.sessions() as session:
+        return await Repository(session, runtime.cipher).answer_history(pid)
+
+
+async def latest(runtime: Runtime, user: str) -> dict[str, dict]:
+    pid = await person_id(runtime, user)
+    if pid is None:
+        return {}
+    async with runtime.sessions() as session:
+        records = await Repository(session, runtime.cipher).latest_answers(pid)
+    return {qid: ({"skipped": True} if r.skipped else r.value) for qid, r in records.items()}
+
+
+async def row_counts(runtime: Runtime) -> dict[str, int]:
+    async with runtime.sessions() as session:
+        return {
+            table.name: (
+                await session.execute(select(func.count()).select_from(table))
+            ).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def settings_for(url: str, key: str | None) -> Settings:
+    return load_settings(database_url=url, data_key=key, flows_dir=DEMO_FLOWS, _env_file=None)
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+async def test_changing_an_answer_adds_a_row_and_the_latest_wins(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = await Chat(service, "anna").ready(mode="Samen met iemand")
+    await chat.open_topic("Wonen")
+    await chat.press("In mijn eigen huis")
+    await chat.press("Terug")
+    assert "Uw antwoord tot nu toe: In mijn eigen huis" in chat.last_text
+    await chat.press("Waar zorg is")
+
+    assert (await latest(runtime, "anna"))["woonplek"] == {"option": "zorg"}
+    rows = [r for r in await history(runtime, "anna") if r.question_id == "woonplek"]
+    assert [r.value for r in rows] == [{"option": "thuis"}, {"option": "zorg"}]
+    for row in rows:
+        assert row.together is True  # filled in together, as chosen
+        assert row.role == "self"
+        assert row.participant_id is not None
+        assert row.created_at is not None
+        assert row.flow_version == 1
+    assert rows[0].created_at <= rows[1].created_at
+    async with runtime.sessions() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Answer).where(Answer.question_id == "woonplek")
+        )
+    assert count == 2
+
+
+async def test_answers_for_someone_else_are_marked_as_given_by_a_relative(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = await Chat(service, "zoon").ready(mode="Voor iemand anders", name="mijn vader")
+    await chat.open_topic("Wonen")
+    await chat.press("In mijn eigen huis")
+    [row] = await history(runtime, "zoon")
+    assert row.role == "relative"
+    assert row.together is False
+
+
+async def test_skipped_is_stored_as_skipped(service: ConversationService, runtime: Runtime) -> None:
+    chat = await Chat(service, "anna").ready()
+    await chat.open_topic("Wonen")
+    await chat.press("Overslaan")
+    assert await latest(runtime, "anna") == {"woonplek": {"skipped": True}}
+
+
+# -- encryption --------------------------------------------------------------------------------
+
+
+SECRET_NAME = "Wilhelmina Zeldzaam"
+SECRET_TEXT = "Ik wil graag in mijn huisje aan de Vecht blijven, met mijn kat Pluis"
+SECRET_PERSON = "Hendrik Geheimhouder"
+SECRET_PHONE = "0612398745"
+
+
+async def test_free_text_and_names_are_not_readable_in_the_database(
+    service: ConversationService, runtime: Runtime, settings: Settings
+) -> None:
+    user = "user-8675309"
+    chat = await Chat(service, user).ready(name=SECRET_NAME)
+    await chat.open_topic("Wat voor u belangrijk is")
+    await chat.say(SECRET_TEXT)
+    await chat.press("Later")
+    await chat.press("Het levenseinde")
+    await chat.press("Ja, we beginnen")
+    await chat.say(SECRET_PERSON)
+    await chat.press("Zoon")
+    await chat.say(SECRET_PHONE)
+    assert (await latest(runtime, user))["goede_dag"] == {"text": SECRET_TEXT}
+
+    secrets = [SECRET_NAME, SECRET_TEXT, SECRET_PERSON, SECRET_PHONE, user, f"chat-{user}"]
+    async with runtime.sessions() as session:
+        blobs = [
+            *(await session.scalars(select(Answer.value_enc))),
+            *(await session.scalars(select(Person.name_enc))),
+            *(await session.scalars(select(Participant.address_enc))),
+            *(await session.scalars(select(ConversationRow.context_enc))),
+        ]
+        lookup_keys = list(await session.scalars(select(Participant.lookup_key)))
+    assert len(blobs) == 5  # two answers, a name, an address, a conversation
+    for blob in blobs:
+        assert blob is not None
+        for secret in secrets:
+            assert secret.encode() not in blob
+            assert secret.encode("utf-16-le") not in blob
+    [lookup_key] = lookup_keys
+    assert user not in lookup_key
+    assert lookup_key != user
+
+    if settings.sqlite_path is not None:  # nothing in the files on disk either
+        for path in settings.sqlite_path.parent.glob(settings.sqlite_path.name + "*"):
+            raw = path.read_bytes()
+            for secret in secrets:
+                assert secret.encode() not in raw, f"{secret!r} readable in {path.name}"
+
+
+# -- transactions ----------------------------------------------------------------------------
+
+
+async def test_state_and_answer_are_committed_together(
+    service: ConversationService, settings: Settings
+) -> None:
+    chat = await Chat(service, "anna").ready()
+    await chat.open_topic("Wonen")
+    await chat.press("Waar zorg is")
+    assert "Denkt u erover om te verhuizen?" in chat.last_text
+
+    fresh = await Runtime.create(settings)
+    try:
+        pid = await person_id(fresh, "anna")
+        assert pid is not None
+        async with fresh.sessions() as session:
+            repo = Repository(session, fresh.cipher)
+            participant = await repo.find_participant(CHANNEL, "anna")
+            assert participant is not None
+            conversation = await repo.load_conversation(participant.id)
+            answers = await repo.latest_answers(pid)
+        assert conversation.state == "question"
+        assert conversation.question == "verhuizen"
+        assert answers["woonplek"].value == {"option": "zorg"}
+        # and the other process carries on exactly there
+        again = Chat(ConversationService(fresh), "anna")
+        await again.start()
+        assert "Denkt u erover om te verhuizen?" in again.last_text
+    finally:
+        await fresh.close()
+
+
+async def test_a_failure_halfway_stores_neither_state_nor_answer(
+    service: ConversationService,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chat = await Chat(service, "anna").ready()
+    await chat.open_topic("Wonen")
+    press = chat.choice("Waar zorg is")
+
+    async def broken(self: Repository, participant_id: int, event_id: str) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Repository, "mark_event", broken)
+    with pytest.raises(RuntimeError):
+        await service.handle(CHANNEL, press)
+    monkeypatch.undo()
+
+    assert await latest(runtime, "anna") == {}
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant(CHANNEL, "anna")
+        assert participant is not None
+        conversation = await repo.load_conversation(participant.id)
+    assert conversation.question == "woonplek"
+    # the same press, delivered again, now works
+    await chat.send(press)
+    assert (await latest(runtime, "anna"))["woonplek"] == {"option": "zorg"}
+
+
+async def test_a_redelivered_event_is_ignored(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = await Chat(service, "anna").ready()
+    await chat.open_topic("Wat voor u belangrijk is")
+    typed = Text(text="Een wandeling", **chat.ids())
+    first = await chat.send(typed)
+    assert not first.duplicate
+    second = await service.handle(CHANNEL, typed)
+    assert second.duplicate
+    assert second.replies == []
+    press = chat.choice("3")
+    await chat.send(press)
+    again = await service.handle(CHANNEL, press)
+    assert again.duplicate
+    rows = await history(runtime, "anna")
+    assert [(r.question_id, r.value) for r in rows] == [
+        ("goede_dag", {"text": "Een wandeling"}),
+        ("levenskwaliteit", {"value": 3}),
+    ]
+
+
+# -- erasing ------------------------------------------------------------------------------------
+
+
+async def test_delete_leaves_no_row_about_the_person(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    other = await Chat(service, "bob").ready(name="Bob")
+    await other.open_topic("Wonen")
+    await other.press("In mijn eigen huis")
+    before = await row_counts(runtime)
+    assert before["answer"] == 1
+
+    chat = await Chat(service, "anna").ready(mode="Samen met iemand", name="Anna")
+    await chat.open_topic("Wat voor u belangrijk is")
+    await chat.say("Met de kleinkinderen naar het strand")
+    await chat.press("4")
+    await chat.command("mijngegevens")
+    await chat.command("verwijderen")
+    assert "Weet u het zeker?" in chat.last_text
+    await chat.press("Ja, verwijder alles")
+    assert "Alles is verwijderd" in chat.said
+
+    assert await person_id(runtime, "anna") is None
+    assert await row_counts(runtime) == before  # every table: only Bob's rows are left
+    assert (await latest(runtime, "bob")) == {"woonplek": {"option": "thuis"}}
+
+    # starting again is a fresh start
+    await chat.start()
+    assert "Wilt u meedoen?" in chat.last_text
+    assert await latest(runtime, "anna") == {}
+
+
+async def test_delete_cancelled_keeps_everything(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = await Chat(service, "anna").ready()
+    await chat.open_topic("Wonen")
+    await chat.press("In mijn eigen huis")
+    await chat.command("verwijderen")
+    await chat.press("Nee, toch niet")
+    assert "Denkt u erover om te verhuizen?" in chat.last_text
+    assert await latest(runtime, "anna") == {"woonplek": {"option": "thuis"}}
+
+
+async def test_declining_consent_keeps_nothing(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = Chat(service, "anna")
+    await chat.start()
+    await chat.press("Nee, liever niet")
+    assert await person_id(runtime, "anna") is None
+    assert all(count == 0 for count in (await row_counts(runtime)).values())
+
+
+# -- concurrency --------------------------------------------------------------------------------
+
+
+async def test_two_people_at_the_same_moment_both_land(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    anna, bob = Chat(service, "anna"), Chat(service, "bob")
+    await asyncio.gather(anna.start(), bob.start())  # two new people created at once
+    assert "Wilt u meedoen?" in anna.last_text and "Wilt u meedoen?" in bob.last_text
+    for step in (
+        lambda c: c.press("Ja, ik doe mee"),
+        lambda c: c.press("Ik vul het zelf in"),
+        lambda c: c.say(c.user.title()),
+        lambda c: c.press("Wonen"),
+        lambda c: c.press("begin"),
+    ):
+        await asyncio.gather(step(anna), step(bob))
+    await asyncio.gather(anna.press("In mijn eigen huis"), bob.press("Waar zorg is"))
+    await asyncio.gather(anna.press("Ja"), bob.press("Nee"))
+    assert await latest(runtime, "anna") == {
+        "woonplek": {"option": "thuis"},
+        "verhuizen": {"option": "ja"},
+    }
+    assert await latest(runtime, "bob") == {
+        "woonplek": {"option": "zorg"},
+        "verhuizen": {"option": "nee"},
+    }
+    assert await person_id(runtime, "anna") != await person_id(runtime, "bob")
+
+
+async def test_many_people_at_once(service: ConversationService, runtime: Runtime) -> None:
+    chats = [Chat(service, f"user{n}") for n in range(8)]
+    await asyncio.gather(*(c.ready(name=c.user) for c in chats))
+    await asyncio.gather(*(c.open_topic("Wat voor u belangrijk is") for c in chats))
+    await asyncio.gather(*(c.say(f"Een goede dag voor {c.user}") for c in chats))
+    for chat in chats:
+        assert await latest(runtime, chat.user) == {
+            "goede_dag": {"text": f"Een goede dag voor {chat.user}"}
+        }
+
+
+# -- SQLite specifics ----------------------------------------------------------------------------
+
+
+async def test_sqlite_connections_are_durable(sqlite_url: str, data_key: str) -> None:
+    runtime = await Runtime.create(settings_for(sqlite_url, data_key))
+    try:
+        async with runtime.db.connect() as connection:
+            values = {
+                name: (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+    finally:
+        await runtime.close()
+    assert values["journal_mode"] == "wal"
+    assert values["synchronous"] == 2  # FULL
+    assert values["foreign_keys"] == 1
+    assert values["busy_timeout"] > 0
+
+
+@pytest.mark.usefixtures("clean_env")
+async def test_key_file_is_created_private_and_reused(sqlite_url: str, tmp_path: Path) -> None:
+    settings = settings_for(sqlite_url, None)
+    key_file = tmp_path / "tijdig.key"
+    runtime = await Runtime.create(settings)
+    try:
+        assert key_file.exists()
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert len(runtime.notices) == 1 and str(key_file) in runtime.notices[0]
+        chat = await Chat(ConversationService(runtime), "anna").ready()
+        await chat.open_topic("Wat voor u belangrijk is")
+        await chat.say("Tuinieren")
+    finally:
+        await runtime.close()
+    key = key_file.read_text()
+
+    again = await Runtime.create(settings)
+    try:
+        assert again.notices == []
+        assert key_file.read_text() == key
+        assert await latest(again, "anna") == {"goede_dag": {"text": "Tuinieren"}}
+    finally:
+        await again.close()
+
+
+async def test_a_wrong_data_key_is_a_clear_error(sqlite_url: str) -> None:
+    right, wrong = new_key_text(), new_key_text()
+    runtime = await Runtime.create(settings_for(sqlite_url, right))
+    try:
+        chat = await Chat(ConversationService(runtime), "anna").ready()
+        await chat.open_topic("Wat voor u belangrijk is")
+        await chat.say("Tuinieren")
+        pid = await person_id(runtime, "anna")
+    finally:
+        await runtime.close()
+
+    other = await Runtime.create(settings_for(sqlite_url, wrong))
+    try:
+        async with other.sessions() as session:
+            repo = Repository(session, other.cipher)
+            with pytest.raises(DataKeyError, match="another DATA_KEY"):
+                await repo.answer_history(pid)  # type: ignore[arg-type]
+            person = await repo.person(pid)  # type: ignore[arg-type]
+            assert person is not None
+            with pytest.raises(DataKeyError, match="another DATA_KEY"):
+                repo.person_name(person)
+    finally:
+        await other.close()
+
+
+async def test_foreign_keys_are_enforced(runtime: Runtime) -> None:
+    """On both databases an answer cannot point at a person that is not there."""
+    from sqlalchemy.exc import IntegrityError
+
+    async with runtime.sessions() as session:
+        with pytest.raises(IntegrityError):
+            async with session.begin():
+                session.add(
+                    Answer(
+                        person_id=999_999,
+                        question_id="woonplek",
+                        flow_version=1,
+                        value_enc=b"x",
+                    )
+                )
