@@ -270,7 +270,7 @@ def test_no_name_is_fine(bot: Driver) -> None:
 def test_filling_in_for_someone_else_names_them_on_every_question(bot: Driver) -> None:
     bot.ready(mode="Voor iemand anders", name="mijn moeder")
     bot.open_topic("Wonen")
-    assert bot.last_text.startswith("Vraag 1 van 2 · Wonen · voor mijn moeder")
+    assert bot.last_text.startswith("Vraag 1 van 3 · Wonen · voor mijn moeder")
 
 
 # -- menu and progress ------------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_menu_shows_progress(wonen: Driver) -> None:
     wonen.press("In mijn eigen huis")
     wonen.press("Later")
     assert "U heeft 0 van de 3 onderwerpen gehad." in wonen.last_text
-    assert wonen.buttons == ["Wat voor u belangrijk is", "Wonen · 1/2", "Het levenseinde"]
+    assert wonen.buttons == ["Wat voor u belangrijk is", "Wonen · 1/3", "Het levenseinde"]
     wonen.open_topic("Wonen")
     wonen.press("Nee")
     wonen.press("Verder")
@@ -289,21 +289,25 @@ def test_menu_shows_progress(wonen: Driver) -> None:
     assert "✓ Wonen" in wonen.buttons
 
 
-def test_progress_text_counts_the_questions_that_apply(wonen: Driver) -> None:
-    assert wonen.last_text.startswith("Vraag 1 van 2 · Wonen")
+def test_progress_count_only_shrinks_as_answers_rule_questions_out(wonen: Driver) -> None:
+    # the follow-up question may still apply, so it is counted until "Nee" rules it out
+    assert wonen.last_text.startswith("Vraag 1 van 3 · Wonen")
     assert WOONPLEK in wonen.last_text
     wonen.press("thuis")
-    assert wonen.last_text.startswith("Vraag 2 van 2 · Wonen")
+    assert wonen.last_text.startswith("Vraag 2 van 3 · Wonen")
     wonen.press("Ja")
-    # the follow-up question now applies, so there are three
     assert wonen.last_text.startswith("Vraag 3 van 3 · Wonen")
+    wonen.press("Terug")
+    wonen.press("Nee")
+    wonen.press("Terug")
+    assert wonen.last_text.startswith("Vraag 2 van 2 · Wonen")
 
 
 def test_intro_tells_how_far_a_started_topic_is(wonen: Driver) -> None:
     wonen.press("thuis")
     wonen.press("Later")
     wonen.press("Wonen")
-    assert "U heeft 1 van de 2 vragen al beantwoord." in wonen.last_text
+    assert "U heeft 1 van de 3 vragen al beantwoord." in wonen.last_text
 
 
 # -- choice --------------------------------------------------------------------------------
@@ -644,7 +648,7 @@ def test_button_of_another_screen_never_records(wonen: Driver) -> None:
         Choice(question_id="woonplek", revision=wonen.conv.revision, option_id="ja", **wonen.ids())
     )
     assert wonen.outcome.stale and wonen.outcome.effects == []
-    assert "Die knop hoort niet meer bij deze vraag. Hier zijn we nu:" in wonen.notices
+    assert "Die knop hoort bij een eerder bericht. Hier zijn we nu:" in wonen.notices
     assert wonen.answers == {}
     assert WOONPLEK in wonen.last_text
 
@@ -772,9 +776,9 @@ def test_stop_then_verder_returns_to_the_same_question(wonen: Driver) -> None:
     wonen.command("verder")
     assert wonen.conv.state == "question"
     assert VERHUIZEN in wonen.last_text
+    # A button from before the pause belongs to this same, still open question: it counts.
     wonen.press(old)
-    assert wonen.outcome.stale and wonen.outcome.effects == []
-    wonen.press("Ja")
+    assert not wonen.outcome.stale
     assert wonen.recorded == [RecordAnswer("verhuizen", {"option": "ja"})]
 
 
@@ -836,7 +840,7 @@ def test_taal_en_switches_to_english(wonen: Driver) -> None:
         header = _english_catalog_translates("Vraag {number} van {total} · {topic}")
         if header is not None:
             topic = translator("en").pgettext("demo.wonen.title", "Wonen")
-            assert wonen.last_text.startswith(header.format(number=1, total=2, topic=topic))
+            assert wonen.last_text.startswith(header.format(number=1, total=3, topic=topic))
     # the conversation keeps working in the new language
     wonen.press("thuis")
     assert wonen.recorded == [RecordAnswer("woonplek", {"option": "thuis"})]

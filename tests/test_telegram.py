@@ -160,7 +160,7 @@ async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
     anna = Person(api, 1001)
     await anna.onboard("Anna")
     await anna.taps("Wonen", wait="Waar wilt u oud worden?")
-    sent = await anna.taps("Beginnen", wait="Vraag 1 van 2 · Wonen")
+    sent = await anna.taps("Beginnen", wait="Vraag 1 van 3 · Wonen")
     assert "Uitleg" in anna.last_buttons
 
     question = api.messages(1001)[-1]
@@ -198,7 +198,7 @@ async def test_a_double_tap_records_one_answer(
     piet = Person(api, 1002)
     await piet.onboard("Piet")
     await piet.taps("Wonen")
-    await piet.taps("Beginnen", wait="Vraag 1 van 2")
+    await piet.taps("Beginnen", wait="Vraag 1 van 3")
     message, data = piet.find_button("Waar zorg is")
     mark = api.mark()
     api.push_callback(1002, data, message_id=message["message_id"])
@@ -234,7 +234,7 @@ async def test_an_old_button_never_answers_the_current_question(
     mies = Person(api, 1004)
     await mies.onboard("Mies")
     await mies.taps("Wonen")
-    await mies.taps("Beginnen", wait="Vraag 1 van 2")
+    await mies.taps("Beginnen", wait="Vraag 1 van 3")
     first_question, old_data = mies.find_button("Weet ik nog niet")
     await mies.says("thuis", wait="Denkt u erover om te verhuizen?")
     # The first question still has its keyboard (it was answered by typing); press it now.
@@ -274,7 +274,7 @@ async def test_a_restart_mid_topic_continues_at_the_right_question(
     jo = Person(api, 3001)
     await jo.onboard("Jo")
     await jo.taps("Wonen")
-    await jo.taps("Beginnen", wait="Vraag 1 van 2")
+    await jo.taps("Beginnen", wait="Vraag 1 van 3")
     await jo.taps("Waar zorg is", wait="Denkt u erover om te verhuizen?")
     await bot.stop()
     await bot.start()
@@ -289,7 +289,7 @@ async def test_odd_input_gets_kind_replies_and_nothing_is_lost(
     lies = Person(api, 4001)
     await lies.onboard("Lies")
     await lies.taps("Wonen")
-    await lies.taps("Beginnen", wait="Vraag 1 van 2")
+    await lies.taps("Beginnen", wait="Vraag 1 van 3")
     mark = api.mark()
     api.push_sticker(4001)
     sent = await lies.replies(mark, "een sticker")

@@ -98,7 +98,7 @@ def test_a_whole_conversation_survives_a_restart(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "Created a new data key" in first.stderr  # said once, on stderr
     assert "Dank u wel, Anna." in out
-    assert "Vraag 1 van 2 · Wonen" in out
+    assert "Vraag 1 van 3 · Wonen" in out
     assert "  ✓ In een aangepaste woning" in out
     assert "Vraag 3 van 3 · Wonen" in out
     assert "Uw antwoord tot nu toe: Ja" in out

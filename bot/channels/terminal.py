@@ -121,13 +121,31 @@ async def read_line(interactive: bool) -> str | None:
     return line if line else None
 
 
-async def run_terminal_chat(settings: Settings, user: str) -> int:
+async def run_terminal_chat(settings: Settings, user: str, *, web: bool = True) -> int:
+    from bot.services import notify
+    from bot.services.sharing import enable_sharing
+
     runtime = await Runtime.create(settings)
     interactive = sys.stdin.isatty()
+    web_app = None
+    chat: TerminalChat | None = None
+
+    async def show_notification(address: str, text: str) -> None:
+        """A message from outside the conversation (e.g. "your summary was opened")."""
+        if chat is not None and address == user:
+            chat.print("")
+            chat.print(wrap(text))
+
+    notify.register(CHANNEL, show_notification)
     try:
         for notice in runtime.notices:
             print(notice, file=sys.stderr)
         service = ConversationService(runtime)
+        enable_sharing(service)
+        if web:
+            from bot.web.server import start_background
+
+            web_app = await start_background(runtime, service)
         chat = TerminalChat(service.handle, user, sys.stdout, echo_input=not interactive)
         await chat.start()
         while True:
@@ -139,5 +157,8 @@ async def run_terminal_chat(settings: Settings, user: str) -> int:
                 break
             await chat.line(line)
     finally:
+        if web_app is not None:
+            await web_app.stop()
+        notify.unregister(CHANNEL, show_notification)
         await runtime.close()
     return 0

@@ -19,17 +19,21 @@ def normalize(text: str) -> str:
     return " ".join(plain.split())
 
 
-def match_one(text: str, choices: Sequence[Iterable[str]]) -> int | None:
+def match_one(
+    text: str, choices: Sequence[Iterable[str]], numbered: int | None = None
+) -> int | None:
     """Index of the choice the text means, or None. Each choice has several spellings.
 
-    A number picks by position (1-based); otherwise an exact spelling wins, then a close
+    A number picks by position (1-based) among the first `numbered` choices (all when
+    None: controls such as "Overslaan" have no number when typed); otherwise an exact spelling wins, then a close
     one (so "weet ik niet" finds "Weet ik nog niet"), but only when it is unambiguous.
     """
     stripped = text.strip()
     number = _NUMBER.match(stripped)
     if number:
         index = int(number.group(1)) - 1
-        return index if 0 <= index < len(choices) else None
+        limit = len(choices) if numbered is None else numbered
+        return index if 0 <= index < limit else None
     wanted = normalize(stripped)
     if not wanted:
         return None
@@ -50,9 +54,11 @@ def match_one(text: str, choices: Sequence[Iterable[str]]) -> int | None:
     return next(iter(hits)) if len(hits) == 1 else None
 
 
-def match_many(text: str, choices: Sequence[Iterable[str]]) -> list[int] | None:
+def match_many(
+    text: str, choices: Sequence[Iterable[str]], numbered: int | None = None
+) -> list[int] | None:
     """Several choices at once ("1, 3" or "wandelen en lezen"); None if any part is unclear."""
-    whole = match_one(text, choices)
+    whole = match_one(text, choices, numbered)
     if whole is not None:
         return [whole]
     parts = [p for p in _SEPARATORS.split(text.strip()) if p]
@@ -60,7 +66,7 @@ def match_many(text: str, choices: Sequence[Iterable[str]]) -> list[int] | None:
         return None
     found: list[int] = []
     for part in parts:
-        index = match_one(part, choices)
+        index = match_one(part, choices, numbered)
         if index is None:
             return None
         if index not in found:

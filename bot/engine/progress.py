@@ -27,6 +27,23 @@ def applies(question: Question, answers: Answers) -> bool:
     return all(condition_holds(c, answers) for c in question.ask_if)
 
 
+def might_apply(topic: Topic, question: Question, answers: Answers) -> bool:
+    """Still possible: a condition on a question not answered yet counts as met, as long
+    as that question itself may still be asked.
+
+    Used for counting, so "vraag 2 van 6" can only shrink as answers rule follow-up
+    questions out; a count that grows feels like the finish line moving away.
+    """
+    for condition in question.ask_if:
+        target = next((q for q in topic.questions if q.id == condition.question), None)
+        open_target = condition.question not in answers and (
+            target is None or might_apply(topic, target, answers)
+        )
+        if not open_target and not condition_holds(condition, answers):
+            return False
+    return True
+
+
 def applicable(topic: Topic, answers: Answers) -> list[Question]:
     """The questions of a topic that are asked, given the answers so far (info included)."""
     return [q for q in topic.questions if applies(q, answers)]
@@ -49,7 +66,7 @@ class TopicProgress:
 
 
 def topic_progress(topic: Topic, answers: Answers) -> TopicProgress:
-    asked = [q for q in applicable(topic, answers) if q.is_asked]
+    asked = [q for q in topic.questions if q.is_asked and might_apply(topic, q, answers)]
     done = [q for q in asked if q.id in answers]
     skipped = [q for q in done if answers[q.id].skipped]
     return TopicProgress(topic=topic, done=len(done), total=len(asked), skipped=len(skipped))
@@ -61,7 +78,7 @@ def flow_progress(flow: Flow, answers: Answers) -> list[TopicProgress]:
 
 def position(topic: Topic, question: Question, answers: Answers) -> tuple[int, int]:
     """("vraag 3 van 7"): the question's place among the topic's questions that apply."""
-    asked = [q for q in applicable(topic, answers) if q.is_asked]
+    asked = [q for q in topic.questions if q.is_asked and might_apply(topic, q, answers)]
     ids = [q.id for q in asked]
     number = ids.index(question.id) + 1 if question.id in ids else len(ids)
     return number, len(asked)

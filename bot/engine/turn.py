@@ -151,6 +151,9 @@ class Turn:
             return self.conv.question
         if self.state == "intro" and self.conv.topic:
             return f"i.{self.conv.topic}"
+        if self.state == "consent":
+            # Nothing is stored before consent, so the screen's key carries its language.
+            return f"consent.{self.conv.locale}"
         return self.state
 
     @property
@@ -220,19 +223,31 @@ class Turn:
             self.outcome.items.append(RevokeShareLink(event.option_id))
             self.prompt()
             return
-        if event.question_id != self.screen() or event.revision != self.conv.revision:
-            self.outcome.stale = True
-            self.notice(self._("Deze vraag is al beantwoord. Hier zijn we nu:"))
-            self.prompt()
-            return
+        if self.state == "welcome" and event.question_id.startswith("consent."):
+            self.arrive_at_consent(event)
         options = {o.id: o for o in self.options()}
-        if event.option_id not in options:
-            self.outcome.stale = True
-            self.notice(self._("Die knop hoort niet meer bij deze vraag. Hier zijn we nu:"))
-            self.prompt()
+        if event.question_id != self.screen() or event.option_id not in options:
+            self.old_button(event)
             return
         self.outcome.echo = options[event.option_id].label
         self.choose(event.option_id)
+
+    def arrive_at_consent(self, event: Choice) -> None:
+        """A press on the consent screen by someone of whom nothing is stored yet."""
+        locale = event.question_id.partition(".")[2]
+        if locale in {code for code, _name in self.languages}:
+            self.conv.locale = locale
+        self.set_state("consent")
+        self.conv.revision = event.revision
+
+    def old_button(self, event: Choice) -> None:
+        """A button of an earlier screen never answers the current one; say where we are."""
+        self.outcome.stale = True
+        if event.question_id in self.answers:
+            self.notice(self._("Deze vraag is al beantwoord. Hier zijn we nu:"))
+        else:
+            self.notice(self._("Die knop hoort bij een eerder bericht. Hier zijn we nu:"))
+        self.reprompt_or_start()
 
     def on_text(self, text: str) -> None:
         if len(text) > MAX_TEXT:
@@ -248,8 +263,11 @@ class Turn:
             self.prompt()
             return
         if self.state == "welcome":
-            self.fire("ask_consent")
-            return
+            self.set_state("consent")  # typed "ja" to the consent screen we showed before
+            if match_one(text, [(o.label, *o.words) for o in self.options_consent()]) is None:
+                self.set_state("welcome")
+                self.fire("ask_consent")
+                return
         if self.state == "name":
             self.set_name(text)
             return
@@ -264,6 +282,8 @@ class Turn:
                 self.choose(control)
             return
         options = self.options()
+        choices = [(o.label, *o.words) for o in options]
+        numbered = sum(1 for o in options if not o.id.startswith("_")) or None
         if (
             self.is_person_step("relation")
             and match_one(text, [(o.label, *o.words) for o in options]) is None
@@ -275,11 +295,11 @@ class Turn:
             self.prompt()
             return
         if self.state == "question" and self.question.type is QuestionType.MULTI:
-            picked = match_many(text, [(o.label, *o.words) for o in options])
+            picked = match_many(text, choices, numbered)
             if picked and all(not options[i].id.startswith("_") for i in picked):
                 self.toggle_many([options[i].id for i in picked])
                 return
-        index = match_one(text, [(o.label, *o.words) for o in options])
+        index = match_one(text, choices, numbered)
         if index is None:
             self.notice(
                 self._(

@@ -110,3 +110,48 @@ class ProcessedEvent(Base):
     )
     event_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ShareLink(Base):
+    """A secret link to a person's summary. Only the SHA-256 of the token is stored.
+
+    `id` is public: it names the link in logs, in /links and on its revoke button, and
+    reveals nothing. The token itself exists only in the message that gave it out.
+    """
+
+    __tablename__ = "share_link"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    # Who made the link: they are told when it is opened.
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # keyed HMAC of the access code
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locale: Mapped[str] = mapped_column(String(8))  # the page's language unless ?lang= says
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LinkAccess(Base):
+    """Append-only access log (NEN 7513 style): when, which link, what, outcome, from where.
+
+    The client address is stored only as a keyed hash, enough to tell openings apart.
+    """
+
+    __tablename__ = "link_access"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[str] = mapped_column(
+        ForeignKey("share_link.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    format: Mapped[str] = mapped_column(String(8))  # html | pdf | fhir | txt | code
+    outcome: Mapped[str] = mapped_column(String(16))
+    client_hash: Mapped[str] = mapped_column(String(64))

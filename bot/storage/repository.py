@@ -18,9 +18,11 @@ from bot.storage.crypto import Cipher
 from bot.storage.models import (
     Answer,
     ConversationRow,
+    LinkAccess,
     Participant,
     Person,
     ProcessedEvent,
+    ShareLink,
     utcnow,
 )
 
@@ -204,6 +206,9 @@ class Repository:
     async def delete_person(self, person_id: int) -> None:
         """Erase the person and everything that hangs off them; nothing is left behind."""
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
+        link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
+        await self.session.execute(delete(LinkAccess).where(LinkAccess.link_id.in_(link_ids)))
+        await self.session.execute(delete(ShareLink).where(ShareLink.person_id == person_id))
         await self.session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.participant_id.in_(participant_ids))
         )

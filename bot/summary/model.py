@@ -6,13 +6,14 @@ free text stays exactly as the person wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
+from bot import i18n
 from bot.content.model import Flow, Question, QuestionType
-from bot.engine.progress import applies
-from bot.i18n import Translator, translator
+from bot.engine.progress import applies, flow_progress
+from bot.i18n import Translator
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class SummaryItem:
     pzp_link: str | None = None
     pzp_codes: tuple[str, ...] = ()
     person: Mapping[str, str | None] | None = None
+    topic_id: str = ""
+    value: int | None = None  # the number of a scale answer
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,25 @@ class Summary:
     generated_at: datetime
     sections: tuple[SummarySection, ...]
     by_question: dict[str, SummaryItem] = field(default_factory=dict)
+    complete: bool = False  # every question that applies has an answer (or was skipped)
+    flow_title: str = ""
 
     @property
     def answered(self) -> int:
         return sum(1 for s in self.sections for i in s.items if i.kind != "skipped")
+
+    @property
+    def items(self) -> tuple[SummaryItem, ...]:
+        return tuple(item for section in self.sections for item in section.items)
+
+    @property
+    def last_answered_at(self) -> datetime | None:
+        return max((item.answered_at for item in self.items), default=None)
+
+    def items_with_link(self, link_ids: Iterable[str]) -> tuple[SummaryItem, ...]:
+        """The items mapped to any of these PZP linkIds, in the order of the flow."""
+        wanted = set(link_ids)
+        return tuple(item for item in self.items if item.pzp_link in wanted)
 
 
 class AnswerLike:
@@ -73,7 +91,7 @@ def build_summary(
     mode: str | None,
     now: datetime,
 ) -> Summary:
-    tr = translator(locale)
+    tr = i18n.translator(locale)
     views = {qid: _view(a) for qid, a in answers.items()}
     sections = []
     by_question: dict[str, SummaryItem] = {}
@@ -83,7 +101,7 @@ def build_summary(
             record = answers.get(question.id)
             if record is None or not question.is_asked or not applies(question, views):
                 continue
-            item = _item(question, record, tr)
+            item = _item(question, record, tr, topic.id)
             items.append(item)
             by_question[question.id] = item
         sections.append(
@@ -102,6 +120,8 @@ def build_summary(
         generated_at=now,
         sections=tuple(sections),
         by_question=by_question,
+        complete=all(p.complete for p in flow_progress(flow, views)),  # type: ignore[arg-type]
+        flow_title=tr.pgettext(flow.title.context, flow.title.source),
     )
 
 
@@ -117,15 +137,21 @@ def _who(record: AnswerLike) -> str:
     return "relative" if record.role == "relative" else "self"
 
 
-def _item(question: Question, record: AnswerLike, tr: Translator) -> SummaryItem:
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything Tijdig stores is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str) -> SummaryItem:
     label_text = question.summary or question.text
     label = tr.pgettext(label_text.context, label_text.source)
     common = {
         "question_id": question.id,
         "label": label,
         "who": _who(record),
-        "answered_at": record.created_at,
+        "answered_at": as_utc(record.created_at),
         "pzp_link": question.pzp.link_id if question.pzp else None,
+        "topic_id": topic_id,
     }
     value = record.value
     if record.skipped:
@@ -140,7 +166,13 @@ def _item(question: Question, record: AnswerLike, tr: Translator) -> SummaryItem
         answer = tr.gettext("{value} van 5 (1 = {low}, 5 = {high})").format(
             value=value["value"], low=low, high=high
         )
-        return SummaryItem(answer=answer, kind="scale", **common)
+        number = value["value"]
+        return SummaryItem(
+            answer=answer,
+            kind="scale",
+            value=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
+            **common,
+        )
     if question.type is QuestionType.PERSON:
         relation_id = value.get("relation")
         option = question.option(str(relation_id)) if relation_id else None

@@ -1,22 +1,36 @@
-"""The plain-text summary shown in the chat by /samenvatting."""
+"""The plain-text summary: what /samenvatting shows in the chat, and the text download of a
+share link (`for_professional=True`: who answered and when, and no chat commands)."""
 
 from __future__ import annotations
 
-from bot.i18n import translator
+from bot import i18n
+from bot.summary.dates import day, day_and_time
 from bot.summary.model import Summary
 
 
-def render_text(summary: Summary) -> str:
-    tr = translator(summary.locale)
-    if summary.person_name:
-        title = tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)
+def render_text(summary: Summary, *, for_professional: bool = False) -> str:
+    tr = i18n.translator(summary.locale)
+    if for_professional:
+        if summary.person_name:
+            title = tr.gettext("Wensen voor later van {name}").format(name=summary.person_name)
+        else:
+            title = tr.gettext("Wensen voor later")
+        lines = [
+            title,
+            tr.gettext("Samenvatting gemaakt op {date}.").format(
+                date=day_and_time(summary.generated_at, summary.locale)
+            ),
+        ]
+    elif summary.person_name:
+        lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
     else:
-        title = tr.gettext("Uw samenvatting")
-    lines = [title]
+        lines = [tr.gettext("Uw samenvatting")]
     who = {
         "together": tr.gettext("samen ingevuld"),
         "relative": tr.gettext("ingevuld door een naaste"),
     }
+    if for_professional:
+        who["self"] = tr.gettext("ingevuld door de persoon zelf")
     any_answer = False
     for section in summary.sections:
         if not section.items:
@@ -25,14 +39,31 @@ def render_text(summary: Summary) -> str:
         lines.append("")
         lines.append(f"— {section.title} —")
         for item in section.items:
-            note = f" ({who[item.who]})" if item.who in who else ""
+            notes = [who[item.who]] if item.who in who else []
+            if for_professional:
+                notes.append(day(item.answered_at, summary.locale))
+            note = f" ({', '.join(notes)})" if notes else ""
             answer = item.answer
             if "\n" in answer:
                 answer = "\n    " + answer.replace("\n", "\n    ")
             lines.append(f"• {item.label}: {answer}{note}")
     if not any_answer:
         lines.append("")
-        lines.append(tr.gettext("Er zijn nog geen antwoorden. Kies een onderwerp om te beginnen."))
+        if for_professional:
+            lines.append(tr.gettext("Er zijn nog geen antwoorden."))
+        else:
+            lines.append(
+                tr.gettext("Er zijn nog geen antwoorden. Kies een onderwerp om te beginnen.")
+            )
+    elif for_professional:
+        lines.append("")
+        lines.append(
+            tr.gettext(
+                "Dit zijn de wensen van de persoon om met u te bespreken. Het zijn geen "
+                "medische afspraken en geen wilsverklaring. Wensen worden pas afspraken na "
+                "een gesprek met de huisarts of verpleegkundige."
+            )
+        )
     else:
         lines.append("")
         lines.append(

@@ -1,0 +1,27 @@
+"""Dates as people in the Netherlands read them: in Dutch time, in the viewer's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+
+from bot.summary.model import as_utc
+
+TIMEZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def day(moment: datetime, locale: str) -> str:
+    """ "22 november 2026"."""
+    return format_date(as_utc(moment).astimezone(TIMEZONE), "long", locale=locale)
+
+
+def clock_time(moment: datetime, locale: str) -> str:
+    """ "16:31"."""
+    return format_datetime(as_utc(moment).astimezone(TIMEZONE), "HH:mm", locale=locale)
+
+
+def day_and_time(moment: datetime, locale: str) -> str:
+    """ "22 november 2026 16:31"."""
+    return f"{day(moment, locale)} {clock_time(moment, locale)}"

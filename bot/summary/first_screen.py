@@ -1,0 +1,137 @@
+"""The first screen for the professional: what matters for care, readable in one minute.
+
+Which answers go where is data, not code: each row lists the linkIds of the national PZP
+form whose answers it shows (an answer carries its linkId from the flow's `pzp:`). Two rows
+have no item on that form (place of care, questions for the GP); for those alone the row
+names Tijdig question ids. A row whose answers are missing says "niet ingevuld".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import i18n
+from bot.summary.model import Summary, SummaryItem
+
+
+def N_(message: str) -> str:
+    """Mark a row title for translation; it is translated when the screen is built."""
+    return message
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the first screen and the answers it shows, in the order of the flow."""
+
+    key: str
+    title: str  # Dutch source text (msgid)
+    link_ids: tuple[str, ...] = ()  # PZP linkIds (groups and items)
+    question_ids: tuple[str, ...] = ()  # only where the national form has no item
+
+
+# Who speaks for the person (PZP part 1).
+PEOPLE: tuple[Row, ...] = (
+    Row(
+        "representative",
+        N_("Vertegenwoordiger"),
+        ("29", "30", "973", "974", "975", "39", "40", "976", "41", "980", "982", "411", "983"),
+    ),
+    Row(
+        "contact",
+        N_("Eerste contactpersoon"),
+        ("984", "53", "985", "986", "987", "61", "62", "988", "66", "992", "995", "412"),
+    ),
+    Row("goal", N_("Belangrijkste doel van de zorg"), ("586", "1408", "999")),
+)
+
+# The six treatments of PZP part 4: the first linkId is the decision (BehandelBesluit),
+# the others are its explanation ("SpecificatieAnders", "Toelichting").
+TREATMENTS: tuple[Row, ...] = (
+    Row("cpr", N_("Reanimatie"), ("1386", "1409", "1410", "1001", "1002")),
+    Row("ventilation", N_("Beademing"), ("1387", "1411", "1412", "1388", "1389")),
+    Row("icu", N_("Opname op de intensive care"), ("1390", "1413", "1414", "1391", "1392")),
+    Row("hospital", N_("Opname in het ziekenhuis"), ("1393", "1415", "1416", "1394", "1395")),
+    Row("antibiotics", N_("Antibiotica"), ("1396", "1417", "1418", "1397", "1398")),
+    Row("blood", N_("Bloedtransfusie"), ("1399", "1419", "1420", "1400", "1401")),
+)
+
+# Wishes (PZP parts 5, 6 and 7) and the person's own questions.
+WISHES: tuple[Row, ...] = (
+    Row(
+        "place",
+        N_("Plek van zorg en van overlijden"),
+        ("1429", "1430", "1191", "1192"),
+        question_ids=("zorgplek",),
+    ),
+    Row("euthanasia", N_("Euthanasie"), ("1431", "1432", "1193", "1194")),
+    Row("donor", N_("Donorregistratie"), ("1433", "1434", "1435")),
+    Row(
+        "directives",
+        N_("Eerder vastgelegde wensen en waar ze liggen"),
+        ("115", "1197", "1198", "1199"),
+    ),
+    Row(
+        "matters",
+        N_("Wat het belangrijkst is"),
+        ("598", "1436", "1196", "1427", "1428", "1190"),
+    ),
+    Row(
+        "questions",
+        N_("Vragen voor de huisarts of verpleegkundige"),
+        question_ids=("eigen_vragen", "gesprek_onderwerpen", "vragen_huisarts"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ScreenRow:
+    key: str
+    title: str  # translated
+    items: tuple[SummaryItem, ...]
+
+    @property
+    def filled(self) -> bool:
+        return bool(self.items)
+
+    @property
+    def main(self) -> SummaryItem | None:
+        return self.items[0] if self.items else None
+
+    @property
+    def details(self) -> tuple[SummaryItem, ...]:
+        return self.items[1:]
+
+
+@dataclass(frozen=True)
+class FirstScreen:
+    people: tuple[ScreenRow, ...]
+    treatments: tuple[ScreenRow, ...]
+    wishes: tuple[ScreenRow, ...]
+
+
+def select(summary: Summary, row: Row, *, lead_first: bool = False) -> tuple[SummaryItem, ...]:
+    """The answers a row shows: mapped to one of its linkIds or named by id, flow order.
+
+    With `lead_first`, the answer to the row's first linkId (a treatment's decision) leads.
+    """
+    links, ids = set(row.link_ids), set(row.question_ids)
+    items = [item for item in summary.items if item.pzp_link in links or item.question_id in ids]
+    if lead_first and row.link_ids:
+        items.sort(key=lambda item: item.pzp_link != row.link_ids[0])
+    return tuple(items)
+
+
+def build_first_screen(summary: Summary) -> FirstScreen:
+    tr = i18n.translator(summary.locale)
+
+    def rows(table: tuple[Row, ...], *, lead_first: bool = False) -> tuple[ScreenRow, ...]:
+        return tuple(
+            ScreenRow(r.key, tr.gettext(r.title), select(summary, r, lead_first=lead_first))
+            for r in table
+        )
+
+    return FirstScreen(
+        people=rows(PEOPLE),
+        treatments=rows(TREATMENTS, lead_first=True),
+        wishes=rows(WISHES),
+    )

@@ -1,0 +1,433 @@
+"""The web app: summary pages behind share links, their PDF, FHIR and text downloads, and
+Tijdig's public FHIR Questionnaire.
+
+Routes
+    GET  /s/{token}                  the summary page (or the access-code form)
+    POST /s/{token}                  the access code (form field `code`)
+    GET  /s/{token}/{pdf|fhir|txt}   downloads; ?lang=nl|en on all of them
+    GET  /fhir/Questionnaire/tijdig  Tijdig's Questionnaire (no personal data)
+    GET  /static/summary.css, /robots.txt, /health, /
+
+Every response carries the security headers (no referrer, no indexing, no caching, a strict
+CSP without inline code or third-party sources, nosniff). Paths are logged with the token
+replaced; the link id identifies a link in the logs. One AsyncSession per request; the
+chat notification about an opening is sent after the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot import i18n
+from bot.services import notify
+from bot.services.notify import Notifier
+from bot.services.sharing import Access, ShareLinks, enable_sharing
+from bot.summary.fhir import questionnaire, questionnaire_response
+from bot.summary.html import (
+    STYLESHEET,
+    Download,
+    LanguageLink,
+    render_code_form_html,
+    render_message_html,
+    render_summary_html,
+)
+from bot.summary.pdf import render_pdf
+from bot.summary.text import render_text
+from bot.web.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+ROBOTS = "User-agent: *\nDisallow: /s/\n"
+FHIR_JSON = "application/fhir+json"
+TOKEN_IN_PATH = re.compile(r"^/s/[^/]+")
+MAX_FORM_BYTES = 2048
+
+
+def safe_path(path: str) -> str:
+    """The request path as it may be logged: a share token never reaches a log."""
+    return TOKEN_IN_PATH.sub("/s/<token>", path)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response and logs requests without tokens."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+        log.info("web %s %s %s", scope.get("method"), safe_path(scope.get("path", "")), status)
+
+
+class SummaryWeb:
+    """The request handlers; one instance per app."""
+
+    def __init__(
+        self,
+        runtime: Any,
+        sharing: ShareLinks,
+        notifier: Notifier,
+        limiter: RateLimiter,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.sharing = sharing
+        self.notifier = notifier
+        self.limiter = limiter
+        self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
+
+    # -- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def wanted_locale(request: Request) -> str | None:
+        wanted = request.query_params.get("lang")
+        return wanted if wanted in i18n.available_locales() else None
+
+    def locale_of(self, request: Request) -> str:
+        return self.wanted_locale(request) or self.settings.default_locale
+
+    @staticmethod
+    def client(request: Request) -> str:
+        return request.client.host if request.client else "unknown"
+
+    @staticmethod
+    def language_links(current: str, path: str = "") -> tuple[LanguageLink, ...]:
+        return tuple(
+            LanguageLink(code, i18n.language_name(code), f"{path}?lang={code}", code == current)
+            for code in i18n.available_locales()
+        )
+
+    def message(
+        self,
+        locale: str,
+        status: int,
+        heading: str,
+        *paragraphs: str,
+        headers: dict[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> HTMLResponse:
+        html = render_message_html(
+            locale, heading, paragraphs, languages=self.language_links(locale)
+        )
+        return HTMLResponse(html, status_code=status, headers=headers, background=background)
+
+    def rate_limited(self, request: Request) -> Response | None:
+        key = self.sharing.client_hash(self.client(request))
+        if self.limiter.allow(key):
+            return None
+        tr = i18n.translator(self.locale_of(request))
+        log.warning("web rate limit hit path=%s", safe_path(request.url.path))
+        return self.message(
+            self.locale_of(request),
+            429,
+            tr.gettext("Even geduld"),
+            tr.gettext(
+                "Deze pagina is in korte tijd erg vaak opgevraagd. Probeer het over een "
+                "minuut opnieuw."
+            ),
+            headers={"Retry-After": str(self.limiter.retry_after(key))},
+        )
+
+    def notify_after(self, access: Access) -> BackgroundTask | None:
+        """Runs after the response is sent, so after the transaction has committed."""
+        note = access.notification
+        if note is None:
+            return None
+        return BackgroundTask(self.notifier.notify, note.channel, note.address, note.text)
+
+    def not_working(self, access: Access) -> Response:
+        """The answer for unknown (404) and expired, revoked or locked (410) links."""
+        locale = access.locale
+        tr = i18n.translator(locale)
+        ask = tr.gettext(
+            "Vraag de persoon van wie deze samenvatting is om een nieuwe link. In Tijdig "
+            "maakt die een nieuwe link met /delen."
+        )
+        if access.outcome == "unknown":
+            return self.message(
+                locale,
+                404,
+                tr.gettext("Deze link kennen we niet"),
+                tr.gettext(
+                    "Misschien is de link niet helemaal overgenomen. Kijk of u de hele link "
+                    "heeft gebruikt."
+                ),
+                ask,
+            )
+        reasons = {
+            "expired": tr.gettext("De link is verlopen. Een link werkt een beperkte tijd."),
+            "revoked": tr.gettext("De link is ingetrokken door wie hem deelde."),
+            "locked": tr.gettext(
+                "Er is te vaak een verkeerde toegangscode ingevuld. Daarom is de link geblokkeerd."
+            ),
+        }
+        return self.message(
+            locale,
+            410,
+            tr.gettext("Deze link werkt niet meer"),
+            reasons.get(access.outcome, ""),
+            ask,
+            background=self.notify_after(access),
+        )
+
+    def code_form(
+        self, request: Request, locale: str, *, status: int = 200, error: str | None = None
+    ) -> HTMLResponse:
+        action = request.url.path + (
+            f"?lang={self.wanted_locale(request)}" if self.wanted_locale(request) else ""
+        )
+        html = render_code_form_html(
+            locale,
+            action=action,
+            error=error,
+            languages=self.language_links(locale),
+        )
+        return HTMLResponse(html, status_code=status)
+
+    async def open(self, request: Request, fmt: str) -> Access:
+        async with self.runtime.sessions() as session, session.begin():
+            return await self.sharing.open(
+                session,
+                request.path_params["token"],
+                fmt=fmt,
+                client=self.client(request),
+                cookies=dict(request.cookies),
+                locale=self.wanted_locale(request),
+            )
+
+    # -- routes ---------------------------------------------------------------------------------
+    async def summary_page(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.submit_code(request)
+        if limited := self.rate_limited(request):
+            return limited
+        access = await self.open(request, "html")
+        if access.outcome == "code_required":
+            return self.code_form(request, access.locale)
+        if access.outcome != "ok" or access.summary is None:
+            return self.not_working(access)
+        token = request.path_params["token"]
+        tr = i18n.translator(access.locale)
+        lang = f"?lang={access.locale}"
+        downloads = (
+            Download(
+                tr.gettext("PDF, om te printen of te bewaren"),
+                f"/s/{token}/pdf{lang}",
+                "application/pdf",
+            ),
+            Download(tr.gettext("FHIR, voor het dossier"), f"/s/{token}/fhir{lang}", FHIR_JSON),
+            Download(tr.gettext("Platte tekst"), f"/s/{token}/txt{lang}", "text/plain"),
+        )
+        html = render_summary_html(
+            access.summary,
+            languages=self.language_links(access.locale),
+            downloads=downloads,
+        )
+        return HTMLResponse(html, background=self.notify_after(access))
+
+    async def download(self, request: Request) -> Response:
+        fmt = request.path_params["fmt"]
+        if fmt not in ("pdf", "fhir", "txt"):
+            raise HTTPException(404)
+        if limited := self.rate_limited(request):
+            return limited
+        access = await self.open(request, fmt)
+        if access.outcome == "code_required":
+            lang = self.wanted_locale(request)
+            target = f"/s/{request.path_params['token']}" + (f"?lang={lang}" if lang else "")
+            return RedirectResponse(target, status_code=303)
+        if access.outcome != "ok" or access.summary is None:
+            return self.not_working(access)
+        summary = access.summary
+        background = self.notify_after(access)
+        if fmt == "pdf":
+            pdf = await asyncio.to_thread(render_pdf, summary)
+            return Response(
+                pdf,
+                media_type="application/pdf",
+                headers={"Content-Disposition": 'attachment; filename="tijdig-samenvatting.pdf"'},
+                background=background,
+            )
+        if fmt == "fhir":
+            resource = questionnaire_response(
+                summary,
+                self.runtime.flow,
+                base_url=self.settings.public_base_url,
+                response_id=f"tijdig-{access.link_id}",
+            )
+            return Response(
+                json.dumps(resource, ensure_ascii=False, indent=2),
+                media_type=FHIR_JSON,
+                headers={
+                    "Content-Disposition": 'attachment; filename="tijdig-samenvatting.fhir.json"'
+                },
+                background=background,
+            )
+        return PlainTextResponse(render_text(summary, for_professional=True), background=background)
+
+    async def submit_code(self, request: Request) -> Response:
+        if limited := self.rate_limited(request):
+            return limited
+        body = b""
+        async for chunk in request.stream():  # a code form is tiny: read no more than that
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:
+                break
+        fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
+        code = (fields.get("code") or [""])[0]
+        async with self.runtime.sessions() as session, session.begin():
+            access = await self.sharing.try_code(
+                session,
+                request.path_params["token"],
+                code=code,
+                client=self.client(request),
+                locale=self.wanted_locale(request),
+            )
+        tr = i18n.translator(access.locale)
+        if access.outcome == "ok":
+            lang = self.wanted_locale(request)
+            target = request.url.path + (f"?lang={lang}" if lang else "")
+            response = RedirectResponse(target, status_code=303)
+            if access.cookie:
+                name, value = access.cookie
+                response.set_cookie(
+                    name,
+                    value,
+                    max_age=3600,
+                    path="/s/",
+                    secure=self.settings.public_base_url.startswith("https://"),
+                    httponly=True,
+                    samesite="strict",
+                )
+            return response
+        if access.outcome == "wrong_code":
+            error = tr.ngettext(
+                "Deze code klopt niet. U kunt het nog {count} keer proberen.",
+                "Deze code klopt niet. U kunt het nog {count} keer proberen.",
+                access.attempts_left or 0,
+            ).format(count=access.attempts_left)
+            return self.code_form(request, access.locale, status=403, error=error)
+        return self.not_working(access)
+
+    async def fhir_questionnaire(self, request: Request) -> Response:
+        resource = questionnaire(
+            self.runtime.flow,
+            locale=self.locale_of(request),
+            base_url=self.settings.public_base_url,
+        )
+        return Response(json.dumps(resource, ensure_ascii=False, indent=2), media_type=FHIR_JSON)
+
+    async def stylesheet(self, request: Request) -> Response:
+        return Response(
+            self.stylesheet_text,
+            media_type="text/css",
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
+
+    async def robots(self, request: Request) -> Response:
+        return PlainTextResponse(ROBOTS)
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def home(self, request: Request) -> Response:
+        locale = self.locale_of(request)
+        tr = i18n.translator(locale)
+        return self.message(
+            locale,
+            200,
+            "Tijdig",
+            tr.gettext(
+                "Tijdig helpt mensen nadenken over ouder worden. Heeft u een link naar een "
+                "samenvatting gekregen? Open dan de hele link zoals u die kreeg."
+            ),
+        )
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        locale = self.locale_of(request)
+        tr = i18n.translator(locale)
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        if status == 405:
+            return PlainTextResponse("Method Not Allowed", status_code=405)
+        return self.message(
+            locale,
+            404,
+            tr.gettext("Deze pagina bestaat niet"),
+            tr.gettext("Kijk of u de hele link heeft gebruikt."),
+        )
+
+
+def create_app(
+    runtime: Any,
+    service: Any,
+    notifier: Notifier | None = None,
+    *,
+    rate_limiter: RateLimiter | None = None,
+    clock: Callable[[], datetime] | None = None,
+    routes: Sequence[BaseRoute] = (),
+) -> Starlette:
+    """The Starlette app. `service` gets its sharing hook filled (see services.sharing);
+    `notifier` defaults to the process-wide registry of bot.services.notify; `routes` lets
+    a channel add its own (e.g. a Telegram webhook)."""
+    sharing = enable_sharing(service, clock=clock)
+    web = SummaryWeb(runtime, sharing, notifier or notify.registry, rate_limiter or RateLimiter())
+    app = Starlette(
+        routes=[
+            Route("/", web.home),
+            Route("/robots.txt", web.robots),
+            Route("/health", web.health),
+            Route("/static/summary.css", web.stylesheet),
+            Route("/fhir/Questionnaire/tijdig", web.fhir_questionnaire),
+            Route("/s/{token}", web.summary_page, methods=["GET", "POST"]),
+            Route("/s/{token}/{fmt}", web.download),
+            *routes,
+        ],
+        exception_handlers={404: web.not_found, 405: web.not_found},
+    )
+    app.add_middleware(SecurityHeaders)
+    app.state.sharing = sharing
+    app.state.web = web
+    return app

@@ -1,0 +1,46 @@
+"""A token bucket per client, in this process's memory.
+
+Good for one process. With several web processes behind a load balancer each keeps its
+own buckets, so a client gets up to N times the budget: put a shared limiter in front
+(the proxy's, or one in Redis) when running more than one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RateLimiter:
+    capacity: float = 30.0  # requests in a burst
+    refill_per_second: float = 0.5  # then one every two seconds
+    clock: Callable[[], float] = time.monotonic
+    max_clients: int = 50_000
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def allow(self, client: str) -> bool:
+        """Take one token for this client; False when its bucket is empty."""
+        now = self.clock()
+        tokens, last = self._buckets.get(client, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - last) * self.refill_per_second)
+        if tokens < 1:
+            self._buckets[client] = (tokens, now)
+            return False
+        self._buckets[client] = (tokens - 1, now)
+        if len(self._buckets) > self.max_clients:
+            self._forget_full(now)
+        return True
+
+    def retry_after(self, client: str) -> int:
+        """Whole seconds until this client has a token again."""
+        tokens, _last = self._buckets.get(client, (self.capacity, 0.0))
+        missing = max(0.0, 1 - tokens)
+        return max(1, int(missing / self.refill_per_second + 0.999))
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled completely: they behave exactly like new ones."""
+        for client, (tokens, last) in list(self._buckets.items()):
+            if tokens + (now - last) * self.refill_per_second >= self.capacity:
+                del self._buckets[client]

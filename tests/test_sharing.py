@@ -1,0 +1,194 @@
+"""Share links in the chat: /delen makes a link (optionally with a code), /links lists them
+with their access log and revokes them, and nothing secret is stored or logged."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.engine.replies import LinkReply, Message, Notice
+from bot.services.conversation import ConversationService
+from bot.services.sharing import ShareLinks, enable_sharing, token_hash
+from bot.storage.models import LinkAccess, Participant, ShareLink
+from bot.web.app import create_app
+from tests.summary_support import (
+    Chat,
+    CollectingNotifier,
+    FrozenClock,
+    link_of,
+    texts,
+)
+
+TOKEN_IN_URL = re.compile(r"/s/([A-Za-z0-9_-]+)$")
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def sharing(service: ConversationService, clock: FrozenClock) -> ShareLinks:
+    return enable_sharing(service, clock=clock)
+
+
+async def rows(service: ConversationService, model: type) -> list:
+    async with service.runtime.sessions() as session:
+        return list((await session.execute(select(model))).scalars())
+
+
+async def test_delen_gives_a_link_with_its_expiry_and_stores_only_a_hash(
+    service: ConversationService, sharing: ShareLinks, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    chat = Chat(service)
+    await chat.onboard()
+    replies = await chat.command("delen")
+    link = link_of(replies)
+    match = TOKEN_IN_URL.search(link.url)
+    assert match and link.url.startswith("http://127.0.0.1:8080/s/")
+    token = match.group(1)
+    assert len(token) >= 43  # 32 random bytes, base64url: 256 bits (>= 128 asked)
+    assert "1 april 2026" in link.text  # T0 (2 March) + SHARE_LINK_DAYS (30)
+    stored = await rows(service, ShareLink)
+    assert len(stored) == 1
+    assert stored[0].token_hash == token_hash(token) and stored[0].code_hash is None
+    assert len(stored[0].id) == 10
+    # The token is nowhere in the database and nowhere in the logs; the link id is.
+    dump = ""
+    async with service.runtime.sessions() as session:
+        for table in ("share_link", "link_access"):
+            dump += str((await session.execute(text(f"SELECT * FROM {table}"))).all())
+    assert token not in dump
+    assert token not in caplog.text
+    assert f"link={stored[0].id}" in caplog.text
+    # Two links are two different secrets.
+    second = link_of(await chat.command("delen"))
+    assert second.url != link.url
+
+
+async def test_delen_code_shows_a_six_digit_code_once(
+    service: ConversationService, sharing: ShareLinks
+) -> None:
+    chat = Chat(service)
+    await chat.onboard()
+    replies = await chat.command("delen", "code")
+    link_of(replies)
+    notices = [r.text for r in replies if isinstance(r, Notice)]
+    code = next(re.search(r"(\d{3}) (\d{3})", n) for n in notices if "toegangscode" in n)
+    assert code is not None
+    digits = code.group(1) + code.group(2)
+    stored = (await rows(service, ShareLink))[0]
+    assert stored.code_hash and digits not in stored.code_hash
+    assert stored.code_hash == sharing.code_hash(stored.id, digits)
+    # /links does not show the code again.
+    assert digits not in texts(await chat.command("links"))
+    assert "met toegangscode" in texts(chat.last)
+
+
+async def test_links_lists_active_links_with_their_log_and_revokes(
+    service: ConversationService, sharing: ShareLinks, clock: FrozenClock
+) -> None:
+    chat = Chat(service)
+    await chat.onboard()
+    assert "geen werkende links" in texts(await chat.command("links"))
+    first = link_of(await chat.command("delen"))
+    link_of(await chat.command("delen"))
+    token = TOKEN_IN_URL.search(first.url).group(1)  # type: ignore[union-attr]
+    clock.advance(hours=2)
+    async with service.runtime.sessions() as session, session.begin():
+        opened = await sharing.open(
+            session, token, fmt="pdf", client="10.1.2.3", cookies={}, locale=None
+        )
+    assert opened.outcome == "ok"
+    listing = await chat.command("links")
+    message = next(r for r in listing if isinstance(r, Message))
+    assert "Link 1" in message.text and "Link 2" in message.text
+    assert "Laatst geopend: 2 maart 2026 12:30" in message.text  # 11:30 UTC, Dutch time
+    assert "PDF geopend" in message.text and "Nog niet geopend." in message.text
+    labels = [b.label for b in message.flat_buttons]
+    assert labels == ["Link 1 intrekken", "Link 2 intrekken"]
+    # Press "Link 1 intrekken": it is revoked, the other one stays.
+    replies = await chat.press("Link 1 intrekken")
+    assert "De link is ingetrokken" in texts(replies)
+    stored = {link.id: link for link in await rows(service, ShareLink)}
+    revoked = [link for link in stored.values() if link.revoked_at is not None]
+    assert [link.id for link in revoked] == [message.flat_buttons[0].option]
+    listing = texts(await chat.command("links"))
+    assert "Link 1" in listing and "Link 2" not in listing
+
+
+async def test_an_old_revoke_button_does_nothing(
+    service: ConversationService, sharing: ShareLinks
+) -> None:
+    chat = Chat(service)
+    await chat.onboard()
+    link_of(await chat.command("delen"))
+    await chat.command("links")
+    old = list(chat.last)
+    await chat.command("overzicht")  # a new screen: the list's buttons are now old
+    chat.last = old
+    replies = await chat.press("Link 1 intrekken")
+    assert all(link.revoked_at is None for link in await rows(service, ShareLink))
+    assert "al beantwoord" in texts(replies) or "Hier zijn we nu" in texts(replies)
+
+
+async def test_someone_elses_link_cannot_be_revoked(
+    service: ConversationService, sharing: ShareLinks
+) -> None:
+    anna, bob = Chat(service, "anna"), Chat(service, "bob")
+    await anna.onboard("Anna")
+    await bob.onboard("Bob")
+    link_of(await anna.command("delen"))
+    anna_link = (await rows(service, ShareLink))[0]
+    people = {p.person_id for p in await rows(service, Participant)}
+    (bob_person,) = people - {anna_link.person_id}
+    async with service.runtime.sessions() as session, session.begin():
+        assert not await sharing.revoke(session, bob_person, anna_link.id)
+        assert await sharing.revoke(session, anna_link.person_id, anna_link.id)
+        assert not await sharing.revoke(session, anna_link.person_id, anna_link.id)
+    assert (await rows(service, ShareLink))[0].revoked_at is not None
+
+
+async def test_export_lists_links_and_openings_without_secrets(
+    service: ConversationService, sharing: ShareLinks
+) -> None:
+    chat = Chat(service)
+    await chat.onboard()
+    link = link_of(await chat.command("delen", "code"))
+    token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
+    async with service.runtime.sessions() as session, session.begin():
+        await sharing.open(session, token, fmt="html", client="10.0.0.9", cookies={}, locale=None)
+    replies = await chat.command("mijngegevens")
+    document = next(r for r in replies if not isinstance(r, Message | Notice | LinkReply))
+    data = document.content.decode()  # type: ignore[union-attr]
+    assert '"share_links"' in data and '"with_access_code": true' in data
+    assert '"outcome": "code_required"' in data
+    assert token not in data and "10.0.0.9" not in data and "hash" not in data
+
+
+async def test_verwijderen_leaves_no_link_and_no_log_behind(
+    service: ConversationService, sharing: ShareLinks
+) -> None:
+    chat = Chat(service)
+    await chat.onboard()
+    link = link_of(await chat.command("delen"))
+    token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
+    async with service.runtime.sessions() as session, session.begin():
+        await sharing.open(session, token, fmt="html", client="10.0.0.1", cookies={}, locale=None)
+    assert await rows(service, LinkAccess)
+    await chat.command("verwijderen")
+    await chat.press("verwijder alles")
+    assert await rows(service, ShareLink) == []
+    assert await rows(service, LinkAccess) == []
+
+
+async def test_the_web_app_fills_the_hook_once(service: ConversationService) -> None:
+    assert service.share_links is None
+    create_app(service.runtime, service, CollectingNotifier())
+    first = service.share_links
+    create_app(service.runtime, service, CollectingNotifier())
+    assert service.share_links is first is not None
