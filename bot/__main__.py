@@ -78,13 +78,15 @@ def flows_command(args: argparse.Namespace) -> int:
     with contextlib.suppress(ConfigError):
         directory = load_settings().flows_dir
     flows, issues = check_flows(directory)
-    if issues:
-        for issue in issues:
-            print(issue, file=sys.stderr)
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    if issues and (args.flows_command == "check" or not flows):
         print(f"{len(issues)} problem(s) found.", file=sys.stderr)
         return 1
+    if issues:  # only translations are missing: still show what there is
+        print(f"({len(issues)} translation problem(s); see above)", file=sys.stderr)
     if args.flows_command == "check":
-        questions = sum(len(f.questions) for f in flows.values())
+        questions = sum(len(t.asked_questions) for f in flows.values() for t in f.topics)
         print(f"OK: {len(flows)} flow(s), {questions} questions, all translations present.")
     elif args.flows_command == "show":
         from bot.content.show import flow_json, flow_table

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://...")
+        if value.startswith("sqlite"):
+            path = value.split("://", 1)[1].removeprefix("/").split("?", 1)[0]
+            if path in ("", ":memory:"):
+                raise ValueError(
+                    "a SQLite database needs a file (sqlite+aiosqlite:///data/tijdig.db); "
+                    "in memory, every answer would be lost when Tijdig stops"
+                )
         return value
 
     @field_validator("public_base_url", "telegram_webhook_url", "telegram_api_base_url")

@@ -37,7 +37,7 @@ async def _probe_postgres() -> str | None:
         return "asyncpg is not installed"
     try:
         connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    except (OSError, asyncio.TimeoutError, asyncpg.PostgresError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"PostgreSQL at {PG_ADMIN_DSN} does not answer ({type(exc).__name__})"
     await connection.close()
     return None

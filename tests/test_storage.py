@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.storage
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.engine import Choice, Command, Event, Start, Text
 from bot.engine.replies import Message, Notice
 from bot.services.conversation import ConversationService, Handled
 from bot.services.runtime import Runtime
-from bot.storage.crypto import DataKeyError, new_key_text
+from bot.storage.crypto import Cipher, DataKeyError, new_key_text, parse_key
 from bot.storage.models import Answer, Base, ConversationRow, Participant, Person
 from bot.storage.repository import Repository
 
@@ -129,13 +129,18 @@ async def latest(runtime: Runtime, user: str) -> dict[str, dict]:
     return {qid: ({"skipped": True} if r.skipped else r.value) for qid, r in records.items()}
 
 
+NOT_ABOUT_ANYONE = {"key_check"}  # one value that proves the key, written at first start
+
+
 async def row_counts(runtime: Runtime) -> dict[str, int]:
+    """Rows per table, for every table that can hold something about a person."""
     async with runtime.sessions() as session:
         return {
             table.name: (
                 await session.execute(select(func.count()).select_from(table))
             ).scalar_one()
             for table in Base.metadata.sorted_tables
+            if table.name not in NOT_ABOUT_ANYONE
         }
 
 
@@ -378,6 +383,37 @@ async def test_declining_consent_keeps_nothing(
     assert all(count == 0 for count in (await row_counts(runtime)).values())
 
 
+async def test_nothing_is_stored_before_consent_not_even_the_chat(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = Chat(service, "nieuw")
+    await chat.start()
+    await chat.say("hallo")
+    await chat.command("privacy")
+    await chat.command("taal", "en")
+    assert chat.message is not None and chat.message.flat_buttons[0].screen == "consent.en"
+    assert all(count == 0 for count in (await row_counts(runtime)).values())
+    await chat.press(chat.message.flat_buttons[0].label)  # yes, in English
+    counts = await row_counts(runtime)
+    assert counts["person"] == counts["participant"] == counts["conversation"] == 1
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant(CHANNEL, "nieuw")
+        assert participant is not None
+        conversation = await repo.load_conversation(participant.id)
+    assert conversation.consented and conversation.locale == "en", "the language chosen stays"
+
+
+async def test_typed_yes_gives_consent_to_someone_not_stored_yet(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = Chat(service, "typist")
+    await chat.start()
+    await chat.say("ja")
+    assert "Wie vult dit in?" in chat.last_text
+    assert await person_id(runtime, "typist") is not None
+
+
 # -- concurrency --------------------------------------------------------------------------------
 
 
@@ -474,7 +510,12 @@ async def test_a_wrong_data_key_is_a_clear_error(sqlite_url: str) -> None:
     finally:
         await runtime.close()
 
-    other = await Runtime.create(settings_for(sqlite_url, wrong))
+    with pytest.raises(ConfigError, match="DATA_KEY is not the key this database"):
+        await Runtime.create(settings_for(sqlite_url, wrong))
+
+    # Even past the start-up check, data written with one key never opens with another.
+    other = await Runtime.create(settings_for(sqlite_url, right))
+    other.cipher = Cipher.from_master(parse_key(wrong))
     try:
         async with other.sessions() as session:
             repo = Repository(session, other.cipher)

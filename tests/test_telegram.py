@@ -460,3 +460,101 @@ async def test_an_error_is_logged_without_personal_data_and_the_person_is_told(
     assert "error while handling" in logged
     for secret in ("Mijn geheime antwoord 4711", "Geheimnaam", TOKEN, TOKEN.split(":")[1]):
         assert secret not in logged
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_until_listening(port: int, seconds: float = 10) -> None:
+    """The web app binds right after Telegram is told about the webhook; wait for it."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+            continue
+        writer.close()
+        return
+
+
+async def test_webhook_mode_checks_the_secret_and_serves_the_update(
+    api: FakeBotAPI, sqlite_url: str, data_key: str
+) -> None:
+    import httpx
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    settings = load_settings(
+        database_url=sqlite_url,
+        data_key=data_key,
+        flows_dir=DEMO_FLOWS,
+        telegram_bot_token=TOKEN,
+        telegram_api_base_url=api.base_url,
+        telegram_webhook_url=url,
+        telegram_webhook_secret="s3cret-webhook-value",
+        web_port=port,
+        _env_file=None,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_bot(settings, stop=stop))
+    try:
+        await api.wait_for_call("setWebhook", timeout=15)
+        assert api.webhook_url == url
+        await wait_until_listening(port)
+        update = {
+            "update_id": 424242,
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": 9100, "type": "private"},
+                "from": {"id": 9100, "is_bot": False, "first_name": "W", "language_code": "nl"},
+                "text": "/start",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }
+        async with httpx.AsyncClient() as client:
+            wrong = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"}
+            )
+            assert wrong.status_code == 403
+            assert api.sent_messages(9100) == []
+            right = await client.post(
+                url,
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-webhook-value"},
+            )
+            assert right.status_code == 200
+            sent = await api.wait_for_sent(9100)
+            assert "Wilt u meedoen?" in sent[0]["text"]
+            page = await client.get(f"http://127.0.0.1:{port}/robots.txt")
+            assert "Disallow: /s/" in page.text, "the summary web app shares the port"
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+async def test_share_link_is_sent_with_a_qr_code_and_no_preview(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    sam = Person(api, 9200)
+    await sam.onboard("Sam")
+    mark = api.mark()
+    api.push_message(9200, "/delen")
+    photos = await api.wait_for_call("sendPhoto", chat_id=9200, since=mark)
+    link_messages = [
+        c
+        for c in api.calls_for("sendMessage", chat_id=9200, since=mark)
+        if "/s/" in c.params["text"]
+    ]
+    assert link_messages, "the link is sent as a message"
+    assert link_messages[0].params["link_preview_options"]["is_disabled"] is True
+    (photo,) = photos[0].files.values()
+    assert photo.content.startswith(b"\x89PNG")

@@ -479,62 +479,84 @@ async def run_bot(
     web: bool = True,
 ) -> int:
     """Polling (or webhook) plus the web app, until SIGINT/SIGTERM or `stop` is set."""
+    from bot.services.sharing import enable_sharing
+
     cap_library_logs()
     settings.require_telegram_token()
     runtime = await Runtime.create(settings)
     stop = stop or _stop_on_signals()
     try:
+        for notice in runtime.notices:
+            log.warning(notice)
         service = ConversationService(runtime)
+        enable_sharing(service)
         application = build_application(settings, service)
         if settings.telegram_webhook_url:
             from bot.channels.telegram_webhook import serve_webhook
 
             await serve_webhook(settings, runtime, service, application, stop)
             return 0
-        try:
-            await application.initialize()
-        except InvalidToken:
-            raise ConfigError(
-                "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
-            ) from None
-        await register_commands(application)
-        register_notifier(application)
-        web_server = None
-        if web:
-            from bot.web.server import start_background
-
-            web_server = await start_background(runtime, service)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=poll_timeout,
-            poll_interval=0,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-        log.info("Tijdig is running (polling)")
-        await stop.wait()
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if web_server is not None:
-            await web_server.stop()
+        await run_polling(settings, runtime, service, application, stop, poll_timeout, web)
     finally:
         await runtime.close()
     return 0
 
 
-def register_notifier(application: Application) -> None:  # type: ignore[type-arg]
-    """Let other parts (the summary web app) send a message to a Telegram chat."""
+async def run_polling(
+    settings: Settings,
+    runtime: Runtime,
+    service: ConversationService,
+    application: Application,  # type: ignore[type-arg]
+    stop: asyncio.Event,
+    poll_timeout: int,
+    web: bool,
+) -> None:
     try:
-        from bot.services import notify
-    except ImportError:
-        return
+        await application.initialize()
+    except InvalidToken:
+        raise ConfigError(
+            "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
+        ) from None
+    await register_commands(application)
+    register_notifier(application, service)
+    web_server = None
+    if web:
+        from bot.web.server import start_background
+
+        web_server = await start_background(runtime, service)
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(
+        timeout=poll_timeout,
+        poll_interval=0,
+        allowed_updates=Update.ALL_TYPES,
+        drop_pending_updates=False,
+    )
+    log.info("Tijdig is running (polling)")
+    try:
+        await stop.wait()
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if web_server is not None:
+            await web_server.stop()
+
+
+def register_notifier(
+    application: Application,  # type: ignore[type-arg]
+    service: ConversationService,
+) -> None:
+    """Let other parts (the summary web app) send a message to a Telegram chat."""
+    from bot.services import notify
 
     async def send(address: str, text: str) -> None:
-        await application.bot.send_message(
-            int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
-        )
+        try:
+            await application.bot.send_message(
+                int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            )
+        except Forbidden:
+            await service.mark_blocked(CHANNEL, address)  # a private chat's id is the user's
 
     notify.register(CHANNEL, send)
 

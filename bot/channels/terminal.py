@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import textwrap
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -21,7 +20,6 @@ from bot.services.conversation import ConversationService, Handled
 from bot.services.runtime import Runtime
 
 CHANNEL = "terminal"
-WIDTH = 78
 
 
 class TerminalChat:
@@ -75,21 +73,21 @@ class TerminalChat:
     def render(self, reply: Reply) -> None:
         if isinstance(reply, Message):
             self.print("")
-            self.print(wrap(reply.text))
+            self.print(reply.text)
             self.buttons = list(reply.flat_buttons)
             for number, button in enumerate(self.buttons, start=1):
                 self.print(f"  [{number}] {button.label}")
         elif isinstance(reply, Notice):
             self.print("")
-            self.print(wrap(reply.text))
+            self.print(reply.text)
         elif isinstance(reply, LinkReply):
             self.print("")
-            self.print(wrap(reply.text))
+            self.print(reply.text)
             self.print(f"  {reply.url}")
         elif isinstance(reply, Document):
             self.print("")
             if reply.caption:
-                self.print(wrap(reply.caption))
+                self.print(reply.caption)
             if reply.mime_type.startswith(("application/json", "text/")):
                 self.print(reply.content.decode())
             else:
@@ -100,14 +98,6 @@ class TerminalChat:
     def print(self, text: str) -> None:
         self.out.write(text + "\n")
         self.out.flush()
-
-
-def wrap(text: str) -> str:
-    """Wrap long lines for the terminal without touching line breaks the text has."""
-    lines = []
-    for paragraph in text.split("\n"):
-        lines.append(textwrap.fill(paragraph, WIDTH) if len(paragraph) > WIDTH else paragraph)
-    return "\n".join(lines)
 
 
 async def read_line(interactive: bool) -> str | None:
@@ -134,7 +124,7 @@ async def run_terminal_chat(settings: Settings, user: str, *, web: bool = True) 
         """A message from outside the conversation (e.g. "your summary was opened")."""
         if chat is not None and address == user:
             chat.print("")
-            chat.print(wrap(text))
+            chat.print(text)
 
     notify.register(CHANNEL, show_notification)
     try:

@@ -25,8 +25,9 @@ def match_one(
     """Index of the choice the text means, or None. Each choice has several spellings.
 
     A number picks by position (1-based) among the first `numbered` choices (all when
-    None: controls such as "Overslaan" have no number when typed); otherwise an exact spelling wins, then a close
-    one (so "weet ik niet" finds "Weet ik nog niet"), but only when it is unambiguous.
+    None: controls such as "Overslaan" have no number when typed); otherwise an exact
+    spelling wins, then a close one (so "weet ik niet" finds "Weet ik nog niet"), but only
+    when it is unambiguous.
     """
     stripped = text.strip()
     number = _NUMBER.match(stripped)

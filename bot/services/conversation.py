@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.engine import Conversation, Event
+from bot.engine import AnswerView, Conversation, Event
 from bot.engine.replies import (
     CreateShareLink,
     DeleteEverything,
@@ -74,21 +74,29 @@ class ConversationService:
             participant = await repo.find_participant(
                 channel, event.user_id, lock=not runtime.settings.is_sqlite
             )
+            views: dict[str, AnswerView] = {}
             if participant is None:
                 locale = negotiate(event.language_hint, runtime.settings.default_locale)
                 stored = Conversation(locale=locale)
-                participant = await repo.create_participant(
-                    channel, event.user_id, event.chat_id, stored
-                )
             else:
                 if await repo.seen_event(participant.id, event.event_id):
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
                 stored = await repo.load_conversation(participant.id)
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
-            latest = await repo.latest_answers(participant.person_id)
-            views = {qid: record.view() for qid, record in latest.items()}
+                latest = await repo.latest_answers(participant.person_id)
+                views = {qid: record.view() for qid, record in latest.items()}
             conversation, outcome = runtime.engine.handle(stored, views, event)
+            if participant is None:
+                if not conversation.consented:
+                    # Nothing is stored before consent: not even that this chat exists.
+                    return Handled(
+                        replies=outcome.replies,
+                        echo=outcome.echo,
+                        stale=outcome.stale,
+                        locale=conversation.locale,
+                    )
+                participant = await repo.create_participant(channel, event.user_id, event.chat_id)
             handled = Handled(echo=outcome.echo, stale=outcome.stale, locale=conversation.locale)
             deleted = False
             for item in outcome.items:

@@ -16,6 +16,7 @@ from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
 from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.models import KeyCheck
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +56,42 @@ class Runtime:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
             raise ConfigError(f"The database at DATABASE_URL cannot be used ({reason}).") from None
         await migrate(db)
+        cipher = Cipher.from_master(master)
+        sessions = session_factory(db)
+        try:
+            await check_key(sessions, cipher)
+        except DataKeyError:
+            await db.dispose()
+            raise ConfigError(
+                "DATA_KEY is not the key this database was written with; use the original key "
+                "(for the SQLite default: the .key file beside the database)."
+            ) from None
         languages = [(code, language_name(code)) for code in available_locales()]
         return cls(
             settings=settings,
             flow=flow,
             engine=Engine(flow, translator, languages),
             db=db,
-            sessions=session_factory(db),
-            cipher=Cipher.from_master(master),
+            sessions=sessions,
+            cipher=cipher,
             notices=[notice] if notice else [],
         )
 
     async def close(self) -> None:
         await self.db.dispose()
+
+
+KEY_CHECK = b"tijdig key check"
+
+
+async def check_key(sessions: async_sessionmaker[Any], cipher: Cipher) -> None:
+    """The first start stores a value encrypted with the key; later starts must read it."""
+    async with sessions() as session, session.begin():
+        row = await session.get(KeyCheck, 1)
+        if row is None:
+            session.add(KeyCheck(id=1, value_enc=cipher.encrypt(KEY_CHECK, "key.check")))
+        elif cipher.decrypt(row.value_enc, "key.check") != KEY_CHECK:
+            raise DataKeyError("unexpected key check value")
 
 
 def load_flow(settings: Settings) -> Flow:

@@ -155,3 +155,13 @@ class LinkAccess(Base):
     format: Mapped[str] = mapped_column(String(8))  # html | pdf | fhir | txt | code
     outcome: Mapped[str] = mapped_column(String(16))
     client_hash: Mapped[str] = mapped_column(String(64))
+
+
+class KeyCheck(Base):
+    """One value encrypted with the database's key, so a wrong DATA_KEY is noticed at start
+    (otherwise every returning person would silently look new)."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value_enc: Mapped[bytes] = mapped_column(LargeBinary)

@@ -70,9 +70,7 @@ class Repository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def create_participant(
-        self, channel: str, user_id: str, address: str, conversation: Conversation
-    ) -> Participant:
+    async def create_participant(self, channel: str, user_id: str, address: str) -> Participant:
         person = Person()
         self.session.add(person)
         await self.session.flush()
@@ -85,7 +83,6 @@ class Repository:
         )
         self.session.add(participant)
         await self.session.flush()
-        await self.save_conversation(participant.id, conversation, new=True)
         return participant
 
     def address(self, participant: Participant) -> str:
@@ -110,13 +107,11 @@ class Repository:
         data["revision"] = row.revision
         return Conversation.from_dict(data)
 
-    async def save_conversation(
-        self, participant_id: int, conversation: Conversation, *, new: bool = False
-    ) -> None:
+    async def save_conversation(self, participant_id: int, conversation: Conversation) -> None:
         context = conversation.to_dict()
         state, revision = context.pop("state"), context.pop("revision")
         blob = self.cipher.encrypt_json(context, CONTEXT)
-        row = None if new else await self.session.get(ConversationRow, participant_id)
+        row = await self.session.get(ConversationRow, participant_id)
         if row is None:
             self.session.add(
                 ConversationRow(

@@ -18,11 +18,13 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
+from starlette.routing import BaseRoute
 
 from bot.config import ConfigError, Settings
 from bot.services import notify
@@ -118,15 +120,23 @@ class BackgroundWeb:
             log.warning("web app stopped with %s", type(exc).__name__)
 
 
-async def start_background(runtime: Any, service: Any) -> BackgroundWeb:
+async def start_background(
+    runtime: Any,
+    service: Any,
+    *,
+    routes: Sequence[BaseRoute] = (),
+    lifespan: Callable[[Any], AbstractAsyncContextManager[None]] | None = None,
+) -> BackgroundWeb:
     """Serve the web app on WEB_HOST:WEB_PORT inside the running event loop.
 
     Used by the terminal chat (so a link from /delen opens on this machine) and by
     `python -m bot run`. If the port is taken, this says so on stderr and the chat goes
-    on without the web app.
+    on without the web app. `routes` and `lifespan` let the Telegram webhook ride along.
     """
     settings: Settings = runtime.settings
-    app = create_app(runtime, service, notify.registry)
+    app = create_app(runtime, service, notify.registry, routes=routes)
+    if lifespan is not None:
+        app.router.lifespan_context = lifespan
     try:
         sock = bind(settings.web_host, settings.web_port)
     except OSError as exc:
@@ -137,7 +147,10 @@ async def start_background(runtime: Any, service: Any) -> BackgroundWeb:
         )
         return BackgroundWeb(None, None, settings.web_host, settings.web_port)
     port = sock.getsockname()[1]
-    server = _QuietServer(uvicorn_config(app, settings, background=True))
+    config = uvicorn_config(app, settings, background=True)
+    if lifespan is not None:
+        config.lifespan = "on"
+    server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="tijdig-web")
     for _ in range(int(START_TIMEOUT_SECONDS / 0.01)):
         if server.started or task.done():
@@ -199,12 +212,11 @@ async def _telegram_notifications(settings: Settings, service: Any) -> Any:
     if not settings.telegram_bot_token:
         return None
     try:
-        from bot.channels.telegram import build_application, quiet_http_logs, register_notifier
+        from bot.channels.telegram import build_application, register_notifier
 
-        quiet_http_logs()
         application = build_application(settings, service)
         await application.initialize()
-        register_notifier(application)
+        register_notifier(application, service)
         return application
     except Exception as exc:  # the web app still serves links without notifications
         log.warning("Telegram notifications are off in serve mode: %s", type(exc).__name__)
