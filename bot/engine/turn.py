@@ -216,10 +216,11 @@ class Turn:
             self.resume()
 
     def on_choice(self, event: Choice) -> None:
-        if event.question_id == LANGUAGE_SCREEN and event.revision == self.conv.revision:
+        # Choosing a language or revoking a link is safe from any old message.
+        if event.question_id == LANGUAGE_SCREEN:
             self.set_language(event.option_id)
             return
-        if event.question_id == LINKS_SCREEN and event.revision == self.conv.revision:
+        if event.question_id == LINKS_SCREEN:
             self.outcome.items.append(RevokeShareLink(event.option_id))
             self.prompt()
             return
