@@ -506,3 +506,30 @@ def test_cli_diagram(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert "    consent --> who: agree" in lines
     assert "    question --> question: next_question" in lines
     assert not any(": to_" in line for line in lines)
+
+
+def test_a_yesno_option_can_have_its_own_label_and_nothing_else(tmp_path: Path) -> None:
+    questions = QUESTIONS + (
+        "        options:\n"
+        "          - {id: weet_niet, label: Weet ik niet}\n"
+        "      - id: testament\n"
+        "        type: yesno\n"
+        "        text: Heeft u een testament?\n"
+        "        options:\n"
+        "          - {id: misschien, label: Misschien}\n"
+    )
+    text = flow_text(questions)
+    path = write(tmp_path / "proef.yaml", text)
+    issues = issues_of(path)
+    assert_issue(issues, path, line_of(text, "id: misschien"), "yesno option id")
+    fixed = write(
+        tmp_path / "proef.yaml",
+        flow_text(
+            QUESTIONS + ("        options:\n          - {id: weet_niet, label: Weet ik niet}\n")
+        ),
+    )
+    question = load_flow(fixed).question("verhuizen")
+    assert question is not None
+    labels = {o.id: (o.label.context, o.label.source) for o in question.options}
+    assert labels["weet_niet"] == ("proef.verhuizen.option.weet_niet", "Weet ik niet")
+    assert labels["ja"] == ("yesno.ja", "Ja"), "the other two keep the shared labels"

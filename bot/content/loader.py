@@ -316,8 +316,10 @@ class _FlowReader:
     def yesno_options(
         self, path: Path, raw_options: Any, question_id: str, line: int
     ) -> tuple[Option, ...]:
-        """Yes/no/not sure yet; `options` may only attach PZP codes to those three."""
+        """Yes/no/not sure yet; `options` may attach PZP codes to those three, or give one
+        another label (a factual question reads better with "Weet ik niet")."""
         codes: dict[str, PzpCode | None] = dict.fromkeys(YESNO_OPTIONS)
+        labels = {o: Text(f"yesno.{o}", YESNO_LABELS[o]) for o in YESNO_OPTIONS}
         if raw_options is not None:
             if not isinstance(raw_options, LineList):
                 self.problem(path, line, "options of a yesno question must be a list")
@@ -332,12 +334,13 @@ class _FlowReader:
                             + ", ".join(YESNO_OPTIONS),
                         )
                         continue
-                    self.unknown_keys(path, item, {"id", "pzp"}, "yesno option")
+                    self.unknown_keys(path, item, {"id", "pzp", "label"}, "yesno option")
                     codes[item["id"]] = self.pzp_code(path, item)
-        return tuple(
-            Option(id=o, label=Text(f"yesno.{o}", YESNO_LABELS[o]), pzp=codes[o])
-            for o in YESNO_OPTIONS
-        )
+                    context = f"{self.flow_id}.{question_id}.option.{item['id']}"
+                    label = self.text(path, item, "label", context)
+                    if label is not None:
+                        labels[item["id"]] = label
+        return tuple(Option(id=o, label=labels[o], pzp=codes[o]) for o in YESNO_OPTIONS)
 
     def pzp_link(self, path: Path, raw: LineDict, question_id: str) -> PzpLink | None:
         value = raw.get("pzp")
