@@ -69,7 +69,7 @@ class ConversationService:
 
     async def _handle_once(self, channel: str, event: Event) -> Handled:
         runtime = self.runtime
-        async with runtime.sessions() as session, session.begin():
+        async with runtime.transaction() as session:
             repo = Repository(session, runtime.cipher)
             participant = await repo.find_participant(
                 channel, event.user_id, lock=not runtime.settings.is_sqlite
@@ -146,7 +146,7 @@ class ConversationService:
 
     async def mark_blocked(self, channel: str, user_id: str) -> None:
         """The person blocked the bot: remember it, so nothing is sent until they return."""
-        async with self.runtime.sessions() as session, session.begin():
+        async with self.runtime.transaction() as session:
             repo = Repository(session, self.runtime.cipher)
             participant = await repo.find_participant(channel, user_id)
             if participant is not None:

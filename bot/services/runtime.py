@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError, Settings
 from bot.content.loader import FlowError, load_flows
@@ -30,6 +33,15 @@ class Runtime:
     sessions: async_sessionmaker[Any]
     cipher: Cipher
     notices: list[str] = field(default_factory=list)
+    _write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work. On SQLite, this process's writers queue here, in order, rather
+        than at the file lock, where SQLite's busy handler makes waiters sleep and retry."""
+        lock = self._write_lock if self.settings.is_sqlite else contextlib.nullcontext()
+        async with lock, self.sessions() as session, session.begin():
+            yield session
 
     @classmethod
     async def create(cls, settings: Settings) -> Runtime:

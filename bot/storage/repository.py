@@ -54,6 +54,9 @@ class Repository:
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self.session = session
         self.cipher = cipher
+        # The session's identity map holds rows weakly; keeping the conversation rows we
+        # loaded saves a second SELECT when the same unit of work saves them.
+        self._conversations: dict[int, ConversationRow] = {}
 
     # -- participants -------------------------------------------------------------------------
     def lookup_key(self, channel: str, user_id: str) -> str:
@@ -102,6 +105,7 @@ class Repository:
         row = await self.session.get(ConversationRow, participant_id)
         if row is None:
             return Conversation()
+        self._conversations[participant_id] = row
         data = self.cipher.decrypt_json(row.context_enc, CONTEXT)
         data["state"] = row.state
         data["revision"] = row.revision
@@ -111,7 +115,9 @@ class Repository:
         context = conversation.to_dict()
         state, revision = context.pop("state"), context.pop("revision")
         blob = self.cipher.encrypt_json(context, CONTEXT)
-        row = await self.session.get(ConversationRow, participant_id)
+        row = self._conversations.get(participant_id) or await self.session.get(
+            ConversationRow, participant_id
+        )
         if row is None:
             self.session.add(
                 ConversationRow(

@@ -228,7 +228,7 @@ class SummaryWeb:
         return HTMLResponse(html, status_code=status)
 
     async def open(self, request: Request, fmt: str) -> Access:
-        async with self.runtime.sessions() as session, session.begin():
+        async with self.runtime.transaction() as session:
             return await self.sharing.open(
                 session,
                 request.path_params["token"],
@@ -318,7 +318,7 @@ class SummaryWeb:
                 break
         fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
         code = (fields.get("code") or [""])[0]
-        async with self.runtime.sessions() as session, session.begin():
+        async with self.runtime.transaction() as session:
             access = await self.sharing.try_code(
                 session,
                 request.path_params["token"],
