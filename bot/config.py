@@ -66,6 +66,16 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value):
+            raise ValueError(
+                "use 16 to 256 characters from A-Z, a-z, 0-9, _ and - (Telegram allows only "
+                "these; 16 or more keeps it hard to guess)"
+            )
+        return value
+
     @field_validator("default_locale")
     @classmethod
     def _locale(cls, value: str) -> str:

@@ -253,6 +253,9 @@ def assert_one_clear_sentence(result: subprocess.CompletedProcess[str], *words: 
         ("SHARE_LINK_DAYS", "abc", ("SHARE_LINK_DAYS",)),
         ("DATA_KEY", "too-short", ("DATA_KEY",)),
         ("DEFAULT_LOCALE", "tlh", ("DEFAULT_LOCALE",)),
+        ("DATABASE_URL", "sqlite+aiosqlite://", ("DATABASE_URL", "needs a file")),
+        ("TELEGRAM_WEBHOOK_SECRET", "short!", ("TELEGRAM_WEBHOOK_SECRET",)),
+        ("WEB_PORT", "70000", ("WEB_PORT",)),
     ],
 )
 def test_a_broken_setting_stops_with_one_sentence(
