@@ -392,6 +392,42 @@ async def test_deleting_removes_everything_and_a_blocked_chat_is_not_retried(
     assert blocked and blocked[0] is not None
 
 
+async def test_blocking_the_bot_is_noticed_without_a_failed_send(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    uma = Person(api, 7101)
+    await uma.onboard("Uma")
+    member = {"user": {"id": 123456789, "is_bot": True, "first_name": "Tijdig"}}
+    api.push_update(
+        {
+            "my_chat_member": {
+                "chat": {"id": 7101, "type": "private", "first_name": "Uma"},
+                "from": {"id": 7101, "is_bot": False, "first_name": "Uma"},
+                "date": 1,
+                "old_chat_member": {**member, "status": "member"},
+                "new_chat_member": {**member, "status": "kicked", "until_date": 0},
+            }
+        }
+    )
+    from bot.storage.db import create_engine
+
+    async def blocked() -> bool:
+        engine = create_engine(tg_settings.database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = (await connection.execute(select(Participant.blocked_at))).scalars()
+                return any(row is not None for row in rows)
+        finally:
+            await engine.dispose()
+
+    for _ in range(100):
+        if await blocked():
+            break
+        await asyncio.sleep(0.05)
+    assert await blocked()
+    assert api.calls_for("sendMessage", chat_id=7101)[-1].ok, "no failed send was needed"
+
+
 def test_python_m_bot_run_refuses_a_missing_or_malformed_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"

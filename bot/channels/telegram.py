@@ -31,6 +31,7 @@ from telegram.ext import (
     Application,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -265,6 +266,14 @@ class TelegramChannel:
             ).format(link=f"https://t.me/{username}"),
         )
 
+    async def blocked_the_bot(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Telegram tells us when someone blocks the bot: stop sending before a 403 does."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        if change.new_chat_member.status == "kicked":
+            await self.service.mark_blocked(CHANNEL, str(change.chat.id))
+
     # translation helpers ---------------------------------------------------------------------
     def _ids(self, update: Update, chat_id: int) -> dict[str, Any]:
         user = update.effective_user
@@ -419,6 +428,9 @@ def build_application(settings: Settings, service: ConversationService) -> Appli
     application = builder.build()
     channel = TelegramChannel(service)
     private = filters.ChatType.PRIVATE
+    application.add_handler(
+        ChatMemberHandler(channel.blocked_the_bot, ChatMemberHandler.MY_CHAT_MEMBER)
+    )
     application.add_handler(MessageHandler(filters.ChatType.GROUPS, channel.wrote_in_group))
     application.add_handler(CallbackQueryHandler(channel.pressed_button))
     application.add_handler(
