@@ -36,6 +36,11 @@ class Translator(Protocol):
     def pgettext(self, context: str, message: str) -> str: ...
 
 
+def N_(message: str) -> str:
+    """Mark a text for Babel where it is defined; it is translated where it is shown."""
+    return message
+
+
 def available_locales(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
     found = sorted(p.parent.parent.name for p in locales_dir.glob("*/LC_MESSAGES/messages.po"))
     return (SOURCE_LOCALE, *[code for code in found if code != SOURCE_LOCALE])

@@ -11,12 +11,11 @@ from sqlalchemy import select, text
 
 from bot.engine.replies import LinkReply, Message, Notice
 from bot.services.conversation import ConversationService
-from bot.services.sharing import ShareLinks, enable_sharing, token_hash
+from bot.services.runtime import Runtime
+from bot.services.sharing import ShareLinks, token_hash
 from bot.storage.models import LinkAccess, Participant, ShareLink
-from bot.web.app import create_app
 from tests.summary_support import (
     Chat,
-    CollectingNotifier,
     FrozenClock,
     link_of,
     texts,
@@ -32,7 +31,8 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def sharing(service: ConversationService, clock: FrozenClock) -> ShareLinks:
-    return enable_sharing(service, clock=clock)
+    service.share_links = ShareLinks(service.runtime, clock=clock)
+    return service.share_links
 
 
 async def rows(service: ConversationService, model: type) -> list:
@@ -190,9 +190,10 @@ async def test_verwijderen_leaves_no_link_and_no_log_behind(
     assert await rows(service, LinkAccess) == []
 
 
-async def test_the_web_app_fills_the_hook_once(service: ConversationService) -> None:
-    assert service.share_links is None
-    create_app(service.runtime, service, CollectingNotifier())
-    first = service.share_links
-    create_app(service.runtime, service, CollectingNotifier())
-    assert service.share_links is first is not None
+async def test_sharing_works_without_any_web_app_in_the_process(runtime: Runtime) -> None:
+    """`python -m bot run` without the web app once said sharing was unavailable."""
+    service = ConversationService(runtime)
+    chat = Chat(service)
+    await chat.onboard()
+    link = link_of(await chat.command("delen"))
+    assert link.url.startswith(runtime.settings.public_base_url + "/s/")

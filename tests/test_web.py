@@ -112,11 +112,11 @@ def client_for(app: object, address: tuple[str, int] = CLIENT) -> httpx.AsyncCli
 async def web(service: ConversationService) -> AsyncIterator[Web]:
     clock = FrozenClock()
     notifier = CollectingNotifier()
+    service = ConversationService(service.runtime, clock=clock)
     app = create_app(
         service.runtime,
         service,
         notifier,
-        clock=clock,
         rate_limiter=RateLimiter(capacity=1000, refill_per_second=100),
     )
     chat = Chat(service)
@@ -301,11 +301,11 @@ async def test_a_huge_code_form_is_read_only_as_far_as_needed(web: Web) -> None:
 
 async def test_rate_limit_per_client(service: ConversationService) -> None:
     clock = FrozenClock()
+    service = ConversationService(service.runtime, clock=clock)
     app = create_app(
         service.runtime,
         service,
         CollectingNotifier(),
-        clock=clock,
         rate_limiter=RateLimiter(capacity=3, refill_per_second=0.01),
     )
     chat = Chat(service)

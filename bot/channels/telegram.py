@@ -40,7 +40,7 @@ from telegram.ext import (
 from bot.config import ConfigError, Settings
 from bot.engine import Choice, Command, Event, Media, MediaKind, Start, Text
 from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
-from bot.i18n import available_locales, negotiate, translator
+from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
 from bot.services.runtime import Runtime
@@ -50,11 +50,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 CALLBACK_VERSION = "1"
-
-
-def N_(message: str) -> str:
-    """Mark a text for Babel here; it is translated where it is registered."""
-    return message
 
 
 COMMAND_DESCRIPTIONS = {
@@ -491,7 +486,6 @@ async def run_bot(
     web: bool = True,
 ) -> int:
     """Polling (or webhook) plus the web app, until SIGINT/SIGTERM or `stop` is set."""
-    from bot.services.sharing import enable_sharing
 
     cap_library_logs()
     settings.require_telegram_token()
@@ -501,7 +495,6 @@ async def run_bot(
         for notice in runtime.notices:
             log.warning(notice)
         service = ConversationService(runtime)
-        enable_sharing(service)
         application = build_application(settings, service)
         if settings.telegram_webhook_url:
             from bot.channels.telegram_webhook import serve_webhook

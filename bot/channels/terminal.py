@@ -113,7 +113,6 @@ async def read_line(interactive: bool) -> str | None:
 
 async def run_terminal_chat(settings: Settings, user: str, *, web: bool = True) -> int:
     from bot.services import notify
-    from bot.services.sharing import enable_sharing
 
     runtime = await Runtime.create(settings)
     interactive = sys.stdin.isatty()
@@ -131,7 +130,6 @@ async def run_terminal_chat(settings: Settings, user: str, *, web: bool = True) 
         for notice in runtime.notices:
             print(notice, file=sys.stderr)
         service = ConversationService(runtime)
-        enable_sharing(service)
         if web:
             from bot.web.server import start_background
 

@@ -33,7 +33,7 @@ from bot.engine.replies import (
     ShowSummary,
 )
 from bot.engine.state import AnswerView, Conversation
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 
 MAX_TEXT = 10_000  # characters kept in one free-text answer; longer asks to shorten
 MAX_NAME = 60
@@ -42,11 +42,6 @@ PHONE = re.compile(r"^\+?[\d\s().-]{6,20}$")
 # Option ids of the controls every question has; flow ids cannot start with "_".
 SKIP, LATER, BACK, EXPLAIN, DONE, CONTINUE = "_skip", "_later", "_back", "_help", "_done", "_next"
 LANGUAGE_SCREEN = "_taal"
-
-
-def N_(message: str) -> str:
-    """Mark a text for translation where it is defined; it is translated where it is shown."""
-    return message
 
 
 CONTROL_WORDS = {

@@ -32,6 +32,7 @@ from bot.engine.replies import (
 )
 from bot.i18n import negotiate, translator
 from bot.services.runtime import Runtime
+from bot.services.sharing import Clock, ShareLinks
 from bot.storage.models import Participant
 from bot.storage.repository import Repository
 from bot.summary.model import build_summary
@@ -52,9 +53,9 @@ class Handled:
 
 
 class ConversationService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
-        self.share_links: Any = None  # set by the sharing feature (bot.services.sharing)
+        self.share_links = ShareLinks(runtime, clock=clock)
 
     async def handle(self, channel: str, event: Event) -> Handled:
         for attempt in range(3):
@@ -221,16 +222,12 @@ class ConversationService:
                 for record in history
             ],
         }
-        if self.share_links is not None:
-            data["share_links"] = await self.share_links.export(repo.session, person_id)
+        data["share_links"] = await self.share_links.export(repo.session, person_id)
         return data
 
     async def sharing(
         self, repo: Repository, participant: Participant, conversation: Conversation, item: Any
     ) -> list[Reply]:
-        if self.share_links is None:
-            tr = translator(conversation.locale)
-            return [Notice(tr.gettext("Delen met een link is hier nog niet beschikbaar."))]
         result: list[Reply] = await self.share_links.handle_effect(
             repo, participant, conversation, item
         )

@@ -43,6 +43,7 @@ from bot.engine.replies import (
     RevokeShareLink,
 )
 from bot.engine.turn import LINKS_SCREEN
+from bot.i18n import N_
 from bot.storage.models import LinkAccess, Participant, ShareLink
 from bot.storage.repository import Repository
 from bot.summary.dates import clock_time, day, day_and_time
@@ -62,10 +63,6 @@ CODE_COOKIE_SECONDS = 3600
 LOG_LINES_IN_CHAT = 5
 
 FORMATS = ("html", "pdf", "fhir", "txt")
-
-
-def N_(message: str) -> str:
-    return message
 
 
 FORMAT_NAMES = {
@@ -540,11 +537,3 @@ class ShareLinks:
         )
         address = Repository(session, self.cipher).address(participant)
         return Notification(participant.channel, address, text)
-
-
-def enable_sharing(service: Any, *, clock: Clock | None = None) -> ShareLinks:
-    """Fill the conversation service's sharing hook (once) and return the ShareLinks."""
-    if service.share_links is None:
-        service.share_links = ShareLinks(service.runtime, clock=clock)
-    sharing: ShareLinks = service.share_links
-    return sharing

@@ -11,12 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import i18n
+from bot.i18n import N_
 from bot.summary.model import Summary, SummaryItem
-
-
-def N_(message: str) -> str:
-    """Mark a row title for translation; it is translated when the screen is built."""
-    return message
 
 
 @dataclass(frozen=True)

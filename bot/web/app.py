@@ -20,8 +20,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -37,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import i18n
 from bot.services import notify
 from bot.services.notify import Notifier
-from bot.services.sharing import Access, ShareLinks, enable_sharing
+from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
     STYLESHEET,
@@ -406,13 +405,12 @@ def create_app(
     notifier: Notifier | None = None,
     *,
     rate_limiter: RateLimiter | None = None,
-    clock: Callable[[], datetime] | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The Starlette app. `service` gets its sharing hook filled (see services.sharing);
-    `notifier` defaults to the process-wide registry of bot.services.notify; `routes` lets
-    a channel add its own (e.g. a Telegram webhook)."""
-    sharing = enable_sharing(service, clock=clock)
+    """The Starlette app. Links are opened through `service.share_links` (its clock is the
+    app's clock); `notifier` defaults to the process-wide registry of bot.services.notify;
+    `routes` lets a channel add its own (e.g. a Telegram webhook)."""
+    sharing = service.share_links
     web = SummaryWeb(runtime, sharing, notifier or notify.registry, rate_limiter or RateLimiter())
     app = Starlette(
         routes=[
