@@ -141,17 +141,21 @@ def texts(messages: list[dict[str, Any]]) -> str:
     return "\n".join(m.get("text") or m.get("caption") or "" for m in messages)
 
 
-async def count_answers(settings: Settings) -> int:
+async def from_database(settings: Settings, query: Any) -> list[Any]:
+    """What the bot wrote, read from its database as a second process would."""
     from bot.storage.db import create_engine
 
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
-            return int(
-                (await connection.execute(select(func.count()).select_from(Answer))).scalar()
-            )
+            return list((await connection.execute(query)).scalars())
     finally:
         await engine.dispose()
+
+
+async def count_answers(settings: Settings) -> int:
+    (count,) = await from_database(settings, select(func.count()).select_from(Answer))
+    return int(count)
 
 
 async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
@@ -371,12 +375,7 @@ async def test_deleting_removes_everything_and_a_blocked_chat_is_not_retried(
     await tom.onboard("Tom")
     await tom.says("/verwijderen", wait="Weet u het zeker?")
     await tom.taps("Ja, verwijder alles", wait="Alles is verwijderd", buttons=False)
-    from bot.storage.db import create_engine
-
-    engine = create_engine(tg_settings.database_url)
-    async with engine.connect() as connection:
-        count = (await connection.execute(select(func.count()).select_from(Participant))).scalar()
-    await engine.dispose()
+    (count,) = await from_database(tg_settings, select(func.count()).select_from(Participant))
     assert count == 0
 
     ben = Person(api, 7002)
@@ -385,10 +384,7 @@ async def test_deleting_removes_everything_and_a_blocked_chat_is_not_retried(
     mark = api.mark()
     api.push_message(7002, "/overzicht")
     await api.wait_for_call("sendMessage", chat_id=7002, since=mark)
-    engine = create_engine(tg_settings.database_url)
-    async with engine.connect() as connection:
-        blocked = (await connection.execute(select(Participant.blocked_at))).scalars().all()
-    await engine.dispose()
+    blocked = await from_database(tg_settings, select(Participant.blocked_at))
     assert blocked and blocked[0] is not None
 
 
@@ -409,16 +405,10 @@ async def test_blocking_the_bot_is_noticed_without_a_failed_send(
             }
         }
     )
-    from bot.storage.db import create_engine
 
     async def blocked() -> bool:
-        engine = create_engine(tg_settings.database_url)
-        try:
-            async with engine.connect() as connection:
-                rows = (await connection.execute(select(Participant.blocked_at))).scalars()
-                return any(row is not None for row in rows)
-        finally:
-            await engine.dispose()
+        rows = await from_database(tg_settings, select(Participant.blocked_at))
+        return any(row is not None for row in rows)
 
     for _ in range(100):
         if await blocked():
