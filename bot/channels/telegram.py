@@ -12,6 +12,7 @@ import contextlib
 import io
 import logging
 import signal
+import traceback
 from collections.abc import Awaitable
 from typing import Any
 
@@ -458,12 +459,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log what failed without anything personal, and tell the person kindly."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error(
-        "error while handling update_id=%s: %s",
-        update_id,
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error else None,
-    )
+    # Where it failed, but not the exception's message: messages can quote what was typed.
+    frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("error while handling update_id=%s: %s\n%s", update_id, type(error).__name__, frames)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     user = update.effective_user
