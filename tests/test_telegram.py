@@ -476,7 +476,8 @@ async def test_an_error_is_logged_without_personal_data_and_the_person_is_told(
     await eva.onboard("Eva Geheimnaam")
     await eva.taps("Wat voor u belangrijk is")
     await eva.taps("Beginnen", wait="Hoe ziet een goede dag")
-    api.fail_next("sendMessage", error_code=400, description="Bad Request: something odd")
+    # An error whose message quotes personal text must not carry it into the log.
+    api.fail_next("sendMessage", error_code=400, description="Bad Request: Geheimnaam said x")
     mark = api.mark()
     api.push_message(9001, "Mijn geheime antwoord 4711")
     sent = await eva.replies(mark, "er ging iets mis", buttons=False)
