@@ -196,6 +196,22 @@ async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
     assert "Een goede dag: overgeslagen" in summary
 
 
+async def test_a_typed_answer_takes_the_buttons_off_the_question_it_answered(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    ina = Person(api, 1010)
+    await ina.onboard("Ina")
+    await ina.taps("Wonen")
+    await ina.taps("Beginnen", wait="Vraag 1 van 3")
+    question = api.messages(1010)[-1]
+    assert question.get("reply_markup")
+    mark = api.mark()
+    await ina.says("thuis", wait="Denkt u erover om te verhuizen?")
+    await api.wait_for_call("editMessageReplyMarkup", chat_id=1010, since=mark)
+    assert not api.message(1010, question["message_id"]).get("reply_markup")
+    assert api.messages(1010)[-1].get("reply_markup"), "the new question has its buttons"
+
+
 async def test_a_double_tap_records_one_answer(
     bot: RunningBot, api: FakeBotAPI, tg_settings: Settings
 ) -> None:

@@ -13,6 +13,7 @@ import io
 import logging
 import signal
 import traceback
+from collections import OrderedDict
 from collections.abc import Awaitable
 from typing import Any
 
@@ -41,6 +42,7 @@ from telegram.ext import (
 from bot.config import ConfigError, Settings
 from bot.engine import Choice, Command, Event, Media, MediaKind, Start, Text
 from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
+from bot.engine.turn import LANGUAGE_SCREEN, LINKS_SCREEN
 from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_MESSAGE = 4096
 CALLBACK_VERSION = "1"
+MAX_LIVE_KEYBOARDS = 10_000
 
 
 COMMAND_DESCRIPTIONS = {
@@ -189,6 +192,10 @@ class TelegramChannel:
 
     def __init__(self, service: ConversationService) -> None:
         self.service = service
+        # The one message per chat whose buttons are the current screen's. When a new screen
+        # is sent, the old one loses its buttons, so a stray tap on it is less likely. Kept
+        # in memory only (after a restart, old buttons are still handled safely).
+        self.live_keyboards: OrderedDict[int, int] = OrderedDict()
 
     # handlers ----------------------------------------------------------------------------
     async def pressed_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -294,6 +301,8 @@ class TelegramChannel:
             return
         if any(isinstance(r, Message) and r.redraw for r in handled.replies):
             return  # the same screen is re-drawn in place instead
+        if self.live_keyboards.get(pressed.chat.id) == pressed.message_id:
+            del self.live_keyboards[pressed.chat.id]  # its buttons go now, not again later
         try:
             if handled.echo and not handled.stale and pressed.text:
                 await pressed.edit_text(f"{pressed.text}\n\n✓ {handled.echo}", reply_markup=None)
@@ -360,12 +369,33 @@ class TelegramChannel:
         chunks = split_text(text)
         for index, chunk in enumerate(chunks):
             last = index == len(chunks) - 1
-            await context.bot.send_message(
+            sent = await context.bot.send_message(
                 chat_id,
                 chunk,
                 reply_markup=markup if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
+        if markup is not None and is_screen(markup):
+            await self.replace_live_keyboard(context, chat_id, sent.message_id)
+
+    async def replace_live_keyboard(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
+    ) -> None:
+        previous = self.live_keyboards.pop(chat_id, None)
+        self.live_keyboards[chat_id] = message_id
+        while len(self.live_keyboards) > MAX_LIVE_KEYBOARDS:
+            self.live_keyboards.popitem(last=False)
+        if previous is not None and previous != message_id:
+            with contextlib.suppress(BadRequest):
+                await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
+
+
+def is_screen(markup: InlineKeyboardMarkup) -> bool:
+    """Buttons of a conversation screen, not of a side list (languages, links to revoke),
+    which stay usable from older messages."""
+    first = markup.inline_keyboard[0][0].callback_data
+    decoded = decode_button(first) if isinstance(first, str) else None
+    return decoded is not None and decoded[0] not in (LANGUAGE_SCREEN, LINKS_SCREEN)
 
 
 def media_of(message: TgMessage) -> tuple[MediaKind, str]:
