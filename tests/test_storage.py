@@ -404,6 +404,21 @@ async def test_nothing_is_stored_before_consent_not_even_the_chat(
     assert conversation.consented and conversation.locale == "en", "the language chosen stays"
 
 
+async def test_a_typed_yes_to_the_english_consent_keeps_english(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = Chat(service, "english")
+    await chat.start()
+    await chat.command("taal", "en")
+    await chat.say("yes")
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant(CHANNEL, "english")
+        assert participant is not None
+        conversation = await repo.load_conversation(participant.id)
+    assert conversation.consented and conversation.locale == "en"
+
+
 async def test_typed_yes_gives_consent_to_someone_not_stored_yet(
     service: ConversationService, runtime: Runtime
 ) -> None:

@@ -236,6 +236,17 @@ class Turn:
         self.set_state("consent")
         self.conv.revision = event.revision
 
+    def match_consent_in_any_language(self, text: str) -> bool:
+        """Nothing is stored before consent, not even a language picked with /taal; so a
+        typed "yes" to the English consent screen also says which language was shown."""
+        others = [code for code, _name in self.languages if code != self.conv.locale]
+        for locale in [self.conv.locale, *others]:
+            previous, self.conv.locale = self.conv.locale, locale
+            if match_one(text, [(o.label, *o.words) for o in self.options_consent()]) is not None:
+                return True
+            self.conv.locale = previous
+        return False
+
     def old_button(self, event: Choice) -> None:
         """A button of an earlier screen never answers the current one; say where we are."""
         self.outcome.stale = True
@@ -260,7 +271,7 @@ class Turn:
             return
         if self.state == "welcome":
             self.set_state("consent")  # typed "ja" to the consent screen we showed before
-            if match_one(text, [(o.label, *o.words) for o in self.options_consent()]) is None:
+            if not self.match_consent_in_any_language(text):
                 self.set_state("welcome")
                 self.fire("ask_consent")
                 return
@@ -783,8 +794,8 @@ class Turn:
 
     def options_consent(self) -> list[_Option]:
         return [
-            _Option("yes", self._("Ja, ik doe mee"), (self._("ja"), "ja", "yes")),
-            _Option("no", self._("Nee, liever niet"), (self._("nee"), "nee", "no")),
+            _Option("yes", self._("Ja, ik doe mee"), (self._("ja"),)),
+            _Option("no", self._("Nee, liever niet"), (self._("nee"),)),
             _Option("privacy", self._("Meer over privacy"), ("privacy",)),
         ]
 
