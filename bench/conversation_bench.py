@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,6 +116,21 @@ async def bench_service(database_url: str, users: int) -> None:
     )
 
 
+async def bench_postgres(users: int) -> None:
+    """On a fresh database of its own on the local server, dropped afterwards."""
+    import asyncpg
+
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    name = f"tijdig_bench_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(admin)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        await bench_service(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", users)
+    finally:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=200)
@@ -122,15 +139,12 @@ def main() -> None:
     parser.add_argument("--flows", type=Path, default=ROOT / "tests" / "data" / "flows")
     args = parser.parse_args()
     bench_engine(args.flows, args.rounds)
+    os.environ["FLOWS_DIR"] = str(args.flows)
     with tempfile.TemporaryDirectory() as folder:
         if args.database == "sqlite":
-            url = f"sqlite+aiosqlite:///{folder}/bench.db"
+            asyncio.run(bench_service(f"sqlite+aiosqlite:///{folder}/bench.db", args.users))
         else:
-            url = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-        import os
-
-        os.environ["FLOWS_DIR"] = str(args.flows)
-        asyncio.run(bench_service(url, args.users))
+            asyncio.run(bench_postgres(args.users))
     print(f"peak memory (RSS): {rss_mb():.0f} MB")
 
 
