@@ -356,10 +356,10 @@ class _FlowReader:
         if value is None:
             return None
         if isinstance(value, int | str) and str(value).strip():
-            return PzpCode(code=str(value), display="")
+            return PzpCode(code=str(value))
         if isinstance(value, LineDict) and isinstance(value.get("code"), int | str):
             system = value.get("system")
-            return PzpCode(code=str(value["code"]), display="", system=system)
+            return PzpCode(code=str(value["code"]), system=system)
         self.problem(path, raw.line_of("pzp"), "an option's pzp is an answer code")
         return None
 

@@ -30,16 +30,14 @@ class Text:
 
 @dataclass(frozen=True)
 class PzpLink:
-    """Where an answer belongs on the national PZP form (linkId, and per option a code)."""
+    """Where an answer belongs on the national PZP form (per option: a `PzpCode`)."""
 
     link_id: str
-    system: str | None = None
 
 
 @dataclass(frozen=True)
 class PzpCode:
     code: str
-    display: str
     system: str | None = None
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from bot.content.model import Flow
 from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, Text
-from bot.engine.machine import build_machine, mermaid
+from bot.engine.machine import build_machine
 from bot.engine.replies import Outcome
 from bot.engine.state import AnswerView, Conversation
 from bot.engine.turn import Turn
@@ -60,6 +60,3 @@ class Engine:
             self.machine.remove_model(turn)
         turn.conv.state = turn.state
         return turn.conv, outcome
-
-    def diagram(self) -> str:
-        return mermaid(self.machine)

@@ -44,9 +44,6 @@ class NotifierRegistry:
         if sender is None or self._senders.get(channel) is sender:
             self._senders.pop(channel, None)
 
-    def channels(self) -> tuple[str, ...]:
-        return tuple(self._senders)
-
     async def notify(self, channel: str, address: str, text: str) -> None:
         sender = self._senders.get(channel)
         if sender is None:

@@ -62,8 +62,6 @@ NOTIFY_EVERY = timedelta(hours=1)
 CODE_COOKIE_SECONDS = 3600
 LOG_LINES_IN_CHAT = 5
 
-FORMATS = ("html", "pdf", "fhir", "txt")
-
 
 FORMAT_NAMES = {
     "html": N_("webpagina"),

@@ -6,7 +6,7 @@ free text stays exactly as the person wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +27,6 @@ class SummaryItem:
     free_text: bool = False
     option_ids: tuple[str, ...] = ()
     pzp_link: str | None = None
-    pzp_codes: tuple[str, ...] = ()
     person: Mapping[str, str | None] | None = None
     topic_id: str = ""
     value: int | None = None  # the number of a scale answer
@@ -64,11 +63,6 @@ class Summary:
     @property
     def last_answered_at(self) -> datetime | None:
         return max((item.answered_at for item in self.items), default=None)
-
-    def items_with_link(self, link_ids: Iterable[str]) -> tuple[SummaryItem, ...]:
-        """The items mapped to any of these PZP linkIds, in the order of the flow."""
-        wanted = set(link_ids)
-        return tuple(item for item in self.items if item.pzp_link in wanted)
 
 
 class AnswerLike:
@@ -188,26 +182,20 @@ def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str)
             kind="person",
             free_text=True,
             option_ids=(str(relation_id),) if relation_id else (),
-            pzp_codes=(option.pzp.code,) if option and option.pzp else (),
             person=person,
             **common,
         )
     ids = (
         [str(value["option"])] if "option" in value else [str(v) for v in value.get("options", [])]
     )  # type: ignore[union-attr]
-    labels, codes = [], []
+    labels = []
     for option_id in ids:
         option = question.option(option_id)
-        if option is None:
-            labels.append(option_id)
-            continue
-        labels.append(tr.pgettext(option.label.context, option.label.source))
-        if option.pzp:
-            codes.append(option.pzp.code)
+        label = tr.pgettext(option.label.context, option.label.source) if option else option_id
+        labels.append(label)
     return SummaryItem(
         answer=", ".join(labels),
         kind=question.type.value,
         option_ids=tuple(ids),
-        pzp_codes=tuple(codes),
         **common,
     )
