@@ -69,7 +69,6 @@ def bench_engine(flows_dir: Path, rounds: int) -> None:
                 chat_id="u",
                 event_id="c",
                 question_id=button.screen,
-                revision=button.revision,
                 option_id=button.option,
             ),
         )

@@ -10,23 +10,17 @@ import logging
 import os
 import sys
 
-from bot.config import ConfigError, load_settings
+from bot.channels import channel_modules
+from bot.config import ConfigError, Settings, load_settings
+from bot.host import run_channel
 from bot.logging_setup import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Tijdig")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    chat = commands.add_parser("chat", help="chat in this terminal (no Telegram needed)")
-    chat.add_argument("--user", default="local", help="who is chatting (default: local)")
-    chat.add_argument(
-        "--no-web",
-        action="store_true",
-        help="do not start the web app that opens share links (WEB_PORT)",
-    )
-
-    commands.add_parser("run", help="run the Telegram bot and the web app")
+    for module in channel_modules():
+        module.add_arguments(commands.add_parser(module.COMMAND, help=module.HELP))
     commands.add_parser("serve", help="run only the web app (summary links)")
 
     flows = commands.add_parser("flows", help="check and inspect the conversation content")
@@ -42,23 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging(logging.INFO if args.command in ("run", "serve") else logging.WARNING)
+    configure_logging(logging.WARNING if args.command in ("chat", "flows") else logging.INFO)
     try:
         if args.command == "flows":
             return flows_command(args)
         settings = load_settings()
-        if args.command == "chat":
-            from bot.channels.terminal import run_terminal_chat
-
-            return asyncio.run(run_terminal_chat(settings, args.user, web=not args.no_web))
-        if args.command == "run":
-            from bot.channels.telegram import run_bot
-
-            return asyncio.run(run_bot(settings))
-        if args.command == "serve":
-            from bot.web.server import serve
-
-            return asyncio.run(serve(settings))
+        return asyncio.run(run_command(settings, args))
     except ConfigError as exc:
         print(f"Tijdig cannot start: {exc}", file=sys.stderr)
         return 2
@@ -67,7 +50,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
+
+
+async def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    """A channel's command runs that channel in the host; `serve` runs the web app alone."""
+    modules = channel_modules()
+    if args.command == "serve":
+        notifiers = [n for m in modules if (n := await m.open_notifier(settings)) is not None]
+        return await run_channel(settings, None, web=True, web_required=True, notifiers=notifiers)
+    module = next(m for m in modules if args.command == m.COMMAND)
+    channel = module.create(settings, args)
+    return await run_channel(settings, channel, web=channel.wants_web)
 
 
 def flows_command(args: argparse.Namespace) -> int:
@@ -97,10 +90,11 @@ def flows_command(args: argparse.Namespace) -> int:
             print("\n\n".join(flow_table(f) for f in flows.values()))
     elif args.flows_command == "diagram":
         from bot.content.diagram import flow_mermaid
-        from bot.engine.machine import build_machine, mermaid
+        from bot.engine.machine import mermaid
+        from bot.engine.screens import SCREENS
 
-        print("%% The conversation's states (the same for every flow)")
-        print(mermaid(build_machine()))
+        print("%% The conversation's states (the same for every flow), drawn by transitions")
+        print(mermaid(SCREENS.values()))
         for flow in flows.values():
             print(f"\n%% Flow '{flow.id}': topics, questions and their ask_if conditions")
             print(flow_mermaid(flow))

@@ -4,7 +4,6 @@ a frozen clock, an English test catalog, a notifier that collects, and chat shor
 from __future__ import annotations
 
 import io
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +14,8 @@ from babel.messages.mofile import write_mo
 from babel.support import Translations
 
 from bot import i18n
-from bot.engine import Choice, Command, Start, Text
 from bot.engine.replies import LinkReply, Message, Notice, Reply
-from bot.services.conversation import ConversationService
+from bot.services.conversation import Handled
 
 RICH_FLOW = """\
 id: rijk
@@ -277,60 +275,15 @@ class CollectingNotifier:
 # -- chatting --------------------------------------------------------------------------------------
 
 
-class Chat:
-    """Talk to the service like a person in the terminal channel."""
-
-    def __init__(self, service: ConversationService, user: str = "anna") -> None:
-        self.service = service
-        self.user = user
-        self.last: list[Reply] = []
-
-    def ids(self) -> dict[str, str]:
-        return {"user_id": self.user, "chat_id": self.user, "event_id": uuid.uuid4().hex}
-
-    async def send(self, event: Any) -> list[Reply]:
-        handled = await self.service.handle("terminal", event)
-        self.last = handled.replies
-        return handled.replies
-
-    async def start(self) -> list[Reply]:
-        return await self.send(Start(**self.ids()))
-
-    async def text(self, text: str) -> list[Reply]:
-        return await self.send(Text(text=text, **self.ids()))
-
-    async def command(self, name: str, args: str = "") -> list[Reply]:
-        return await self.send(Command(name=name, args=args, **self.ids()))
-
-    async def press(self, label_part: str) -> list[Reply]:
-        for reply in reversed(self.last):
-            if isinstance(reply, Message):
-                for button in reply.flat_buttons:
-                    if label_part.lower() in button.label.lower():
-                        return await self.send(
-                            Choice(
-                                question_id=button.screen,
-                                revision=button.revision,
-                                option_id=button.option,
-                                **self.ids(),
-                            )
-                        )
-        raise AssertionError(f"no button with {label_part!r} in {self.last!r}")
-
-    async def onboard(self, name: str = "Anna") -> None:
-        await self.start()
-        await self.press("ik doe mee")
-        await self.press("zelf in")
-        await self.text(name)
-
-
-def link_of(replies: list[Reply]) -> LinkReply:
+def link_of(replies: list[Reply] | Handled) -> LinkReply:
+    replies = replies.replies if isinstance(replies, Handled) else replies
     links = [r for r in replies if isinstance(r, LinkReply)]
     assert links, f"no link in {replies!r}"
     return links[0]
 
 
-def texts(replies: list[Reply]) -> str:
+def texts(replies: list[Reply] | Handled) -> str:
+    replies = replies.replies if isinstance(replies, Handled) else replies
     parts = []
     for reply in replies:
         if isinstance(reply, Message | Notice | LinkReply):

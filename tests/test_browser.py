@@ -17,9 +17,10 @@ from bot.config import load_settings
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.storage.repository import Repository
+from bot.testing import ChatDriver
 from bot.web.server import BackgroundWeb, start_background
 from tests.conftest import ROOT
-from tests.summary_support import Chat, link_of, rich_answers, texts, write_rich_flow
+from tests.summary_support import link_of, rich_answers, texts, write_rich_flow
 
 pytestmark = pytest.mark.browser
 
@@ -111,12 +112,12 @@ async def served(tmp_path: Path, data_key: str) -> AsyncIterator[Served]:
     service = ConversationService(runtime)
     web = await start_background(runtime, service)
     try:
-        chat = Chat(service)
-        await chat.onboard("Anna Jansen")
+        chat = ChatDriver.on_service(service)
+        await chat.ready(name="Anna Jansen")
         await store_rich_answers(runtime)
         base = settings.public_base_url
         page = link_of(await chat.command("delen")).url.removeprefix(base)
-        replies = await chat.command("delen", "code")
+        replies = (await chat.command("delen", "code")).replies
         code_page = link_of(replies).url.removeprefix(base)
         found = re.search(r"(\d{3}) (\d{3})", texts(replies))
         assert found

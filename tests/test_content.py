@@ -309,7 +309,6 @@ def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
             conversation = Conversation(
                 state="question",
                 locale=locale,
-                revision=3,
                 consented=True,
                 mode="alone",
                 topic=question.topic,
@@ -322,7 +321,6 @@ def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
             assert skip, f"{question.id} ({locale}) has no '{skip_label}' button"
             choice = Choice(
                 question_id=skip[0].screen,
-                revision=skip[0].revision,
                 option_id=skip[0].option,
                 **{**ids, "event_id": uuid.uuid4().hex},
             )

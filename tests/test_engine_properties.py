@@ -35,23 +35,45 @@ from bot.engine import (
     Event,
     Media,
     MediaKind,
-    Outcome,
     Start,
     Text,
     progress,
 )
+from bot.engine.commands import COMMANDS
+from bot.engine.machine import mermaid
 from bot.engine.replies import DeleteEverything, Message, RecordAnswer
-from bot.engine.turn import COMMANDS, MAX_TEXT
+from bot.engine.screens import SCREENS as ENGINE_SCREENS
+from bot.engine.turn import MAX_TEXT
 from bot.i18n import translator
-from bot.services.conversation import ConversationService
+from bot.services.conversation import ConversationService, Handled
 from bot.services.runtime import Runtime
+from bot.services.views import answer_views
 from bot.storage.crypto import new_key_text
 from bot.storage.models import Answer
 from bot.storage.repository import Repository
+from bot.testing import ChatDriver
 
 DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
 FLOW: Flow = load_flows(DEMO_FLOWS)["demo"]
 ENGINE = Engine(FLOW, translator, [("nl", "Nederlands"), ("en", "English")])
+
+
+def diagram_edges() -> set[tuple[str, str, str]]:
+    """The moves `python -m bot flows diagram` draws: (from, to, trigger)."""
+    edges = set()
+    for line in mermaid(ENGINE_SCREENS.values()).splitlines():
+        if "-->" not in line or "[*]" in line:
+            continue
+        pair, _, labels = line.partition(":")
+        source, _, dest = (part.strip() for part in pair.partition("-->"))
+        for label in labels.split("|"):
+            edges.add((source, dest, label.split("[")[0].strip()))
+    return edges
+
+
+DIAGRAM_EDGES = diagram_edges()
+DIAGRAM_STATES = {state for edge in DIAGRAM_EDGES for state in edge[:2]}
+SEEN_EDGES: set[tuple[str, str, str]] = set()
 
 # -- what people do ------------------------------------------------------------------------
 
@@ -98,12 +120,7 @@ ACTIONS = st.one_of(
     st.tuples(st.just("answer"), st.integers(0, 12)),
     st.tuples(st.just("old"), st.integers(1, 6), st.integers(0, 12)),
     st.tuples(st.just("again"), st.integers(1, 4)),  # a press made earlier, made again
-    st.tuples(
-        st.just("choice"),
-        st.sampled_from(SCREENS),
-        st.integers(-3, 1),  # relative to the current revision
-        st.sampled_from(OPTION_IDS),
-    ),
+    st.tuples(st.just("choice"), st.sampled_from(SCREENS), st.sampled_from(OPTION_IDS)),
     st.tuples(
         st.just("command"),
         st.sampled_from(COMMAND_NAMES),
@@ -123,47 +140,46 @@ ACTIONS = st.one_of(
 
 @dataclass
 class Harness:
-    """Feeds actions to the engine and checks every outcome against the rules."""
+    """Feeds actions to the engine through the test chat and checks every outcome against
+    the rules, with its own bookkeeping of what was recorded."""
 
     engine: Engine
-    conv: Conversation = field(default_factory=Conversation)
-    answers: dict[str, AnswerView] = field(default_factory=dict)
+    chat: ChatDriver = field(init=False)
     log: list[RecordAnswer | DeleteEverything] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
     presses: list[Choice] = field(default_factory=list)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.chat = ChatDriver.on_engine(self.engine)
+
+    @property
+    def conv(self) -> Conversation:
+        return self.chat.conv
+
+    @property
+    def answers(self) -> dict[str, AnswerView]:
+        return self.chat.answers
 
     def event_for(self, action: tuple[Any, ...]) -> Event:
         base = {"user_id": "7", "chat_id": "7", "event_id": f"p{next(self.ids)}"}
         kind = action[0]
-        buttons_now = self.messages[-1].flat_buttons if self.messages else ()
+        messages = self.chat.messages
+        buttons_now = messages[-1].flat_buttons if messages else ()
         if kind == "answer":  # an option rather than skip/later/back, to get further
             buttons_now = tuple(b for b in buttons_now if b.option not in CONTROLS)
         if kind in ("press", "answer") and buttons_now:
             button = buttons_now[action[1] % len(buttons_now)]
-            return Choice(
-                question_id=button.screen, revision=button.revision, option_id=button.option, **base
-            )
-        if kind == "old" and self.messages:
-            message = self.messages[-min(action[1], len(self.messages))]
+            return Choice(question_id=button.screen, option_id=button.option, **base)
+        if kind == "old" and messages:
+            message = messages[-min(action[1], len(messages))]
             if message.flat_buttons:
                 button = message.flat_buttons[action[2] % len(message.flat_buttons)]
-                return Choice(
-                    question_id=button.screen,
-                    revision=button.revision,
-                    option_id=button.option,
-                    **base,
-                )
+                return Choice(question_id=button.screen, option_id=button.option, **base)
         if kind == "again" and self.presses:
             earlier = self.presses[-min(action[1], len(self.presses))]
             return replace(earlier, event_id=base["event_id"])
         if kind == "choice":
-            return Choice(
-                question_id=action[1],
-                revision=self.conv.revision + action[2],
-                option_id=action[3],
-                **base,
-            )
+            return Choice(question_id=action[1], option_id=action[2], **base)
         if kind == "text":
             return Text(text=action[1], **base)
         if kind == "command":
@@ -172,39 +188,57 @@ class Harness:
             return Media(kind=action[1], ref="file-9", **base)
         return Start(**base)
 
-    def step(self, event: Event) -> Outcome:
+    async def step(self, event: Event) -> Handled:
         if isinstance(event, Choice):
             self.presses.append(event)
         before = self.conv
         snapshot = copy.deepcopy(before.to_dict())
         answers_before = dict(self.answers)
-        conv, outcome = self.engine.handle(before, self.answers, event)
+        shown_before = len(self.chat.messages)
+        outcome = await self.chat.send(event)
         assert before.to_dict() == snapshot, "the engine changed its input conversation"
-        assert self.answers == answers_before, "the engine changed its input answers"
+        self.check_moves(before.state)
 
         records = [e for e in outcome.effects if isinstance(e, RecordAnswer)]
         assert len(records) <= 1, "one event, at most one answer"
         for record in records:
-            self.check_record(record, event, before)
+            self.check_record(record, event, before, answers_before)
         if outcome.stale:
             assert records == [], "an old button recorded an answer"
 
+        expected = dict(answers_before)  # the answers change only through effects
         for effect in outcome.effects:
             if isinstance(effect, RecordAnswer):
                 self.log.append(copy.deepcopy(effect))
-                self.answers[effect.question_id] = AnswerView(effect.value, effect.skipped)
+                expected[effect.question_id] = AnswerView(effect.value, effect.skipped)
             elif isinstance(effect, DeleteEverything):
                 self.log.append(effect)
-                self.answers.clear()
-                assert not conv.consented and conv.state == "welcome"
-        self.conv = conv
-        for reply in outcome.replies:
-            if isinstance(reply, Message):
-                self.messages.append(reply)
-                self.check_screen(reply)
+                expected.clear()
+                assert not self.conv.consented and self.conv.state == "welcome"
+        assert self.answers == expected, "the engine changed its input answers"
+        for message in self.chat.messages[shown_before:]:
+            self.check_screen(message)
         return outcome
 
-    def check_record(self, record: RecordAnswer, event: Event, before: Conversation) -> None:
+    def check_moves(self, state_before: str) -> None:
+        """Every state change is an edge of the diagram `flows diagram` prints, and the
+        state the conversation ends in is where the last move went (no state set by hand)."""
+        moves = self.chat.engine_only.moves  # type: ignore[union-attr]
+        for source, dest, trigger in moves:
+            assert (source, dest, trigger) in DIAGRAM_EDGES, f"{source} -> {dest} ({trigger})"
+        expected = moves[-1][1] if moves else state_before
+        if state_before not in DIAGRAM_STATES:  # a stored state an older version had
+            expected = moves[-1][1] if moves else self.conv.state
+        assert self.conv.state == expected, f"{state_before} -> {self.conv.state} without a move"
+        SEEN_EDGES.update(moves)
+
+    def check_record(
+        self,
+        record: RecordAnswer,
+        event: Event,
+        before: Conversation,
+        answers_before: dict[str, AnswerView],
+    ) -> None:
         """An answer belongs to the question that was on screen when the event came in."""
         assert before.consented, "an answer before consent"
         assert before.state == "question"
@@ -213,7 +247,7 @@ class Harness:
         )
         question = FLOW.question(record.question_id)
         assert question is not None and question.is_asked
-        assert progress.applies(question, self.answers), "an answer to a question that is hidden"
+        assert progress.applies(question, answers_before), "an answer to a question that is hidden"
         value = record.value
         if isinstance(event, Choice):
             # A button of this same question counts, even from an earlier message of it.
@@ -281,14 +315,18 @@ class Harness:
         return folded
 
 
+async def play(harness: Harness, actions: list[tuple[Any, ...]]) -> None:
+    for action in actions:
+        await harness.step(harness.event_for(action))
+
+
 @hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ACTIONS, min_size=10, max_size=80))
 def test_random_conversations_never_crash_or_misplace_an_answer(
     actions: list[tuple[Any, ...]],
 ) -> None:
     harness = Harness(ENGINE)
-    for action in actions:
-        harness.step(harness.event_for(action))
+    asyncio.run(play(harness, actions))
     assert harness.answers == harness.fold()
 
 
@@ -300,11 +338,9 @@ CONSENTED = [("start",), ("press", 0), ("press", 0), ("text", "Anna")]
 def test_random_conversations_after_consent(actions: list[tuple[Any, ...]]) -> None:
     """The same rules, starting at the menu, so the questions themselves get most events."""
     harness = Harness(ENGINE)
-    for action in CONSENTED:
-        harness.step(harness.event_for(action))
+    asyncio.run(play(harness, CONSENTED))
     assert harness.conv.state == "menu"
-    for action in actions:
-        harness.step(harness.event_for(action))
+    asyncio.run(play(harness, actions))
     assert harness.answers == harness.fold()
 
 
@@ -325,10 +361,10 @@ async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) ->
         for action in actions:
             event = mirror.event_for(action)
             handled = await service.handle("test", event)
-            outcome = mirror.step(event)
+            outcome = await mirror.step(event)
             if any(isinstance(e, DeleteEverything) for e in outcome.effects):
                 # the service forgets the person; their next event starts a new one
-                mirror.conv = Conversation(locale=settings.default_locale)
+                mirror.chat.engine_only.conv = Conversation(locale=settings.default_locale)  # type: ignore[union-attr]
             # the service shows exactly the screens the engine decided on
             assert [r for r in handled.replies if isinstance(r, Message)] == [
                 r for r in outcome.replies if isinstance(r, Message)
@@ -338,8 +374,7 @@ async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) ->
             participant = await repo.find_participant("test", "7")
             stored = {}
             if participant is not None:
-                latest = await repo.latest_answers(participant.person_id)
-                stored = {qid: record.view() for qid, record in latest.items()}
+                stored = answer_views(await repo.latest_answers(participant.person_id))
             rows = len((await session.execute(Answer.__table__.select())).all())
             history = await repo.answer_history(participant.person_id) if participant else []
         assert stored == mirror.fold()

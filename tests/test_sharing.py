@@ -14,8 +14,8 @@ from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.services.sharing import ShareLinks, token_hash
 from bot.storage.models import LinkAccess, Participant, ShareLink
+from bot.testing import ChatDriver
 from tests.summary_support import (
-    Chat,
     FrozenClock,
     link_of,
     texts,
@@ -44,9 +44,9 @@ async def test_delen_gives_a_link_with_its_expiry_and_stores_only_a_hash(
     service: ConversationService, sharing: ShareLinks, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
-    chat = Chat(service)
-    await chat.onboard()
-    replies = await chat.command("delen")
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
+    replies = (await chat.command("delen")).replies
     link = link_of(replies)
     match = TOKEN_IN_URL.search(link.url)
     assert match and link.url.startswith("http://127.0.0.1:8080/s/")
@@ -73,9 +73,9 @@ async def test_delen_gives_a_link_with_its_expiry_and_stores_only_a_hash(
 async def test_delen_code_shows_a_six_digit_code_once(
     service: ConversationService, sharing: ShareLinks
 ) -> None:
-    chat = Chat(service)
-    await chat.onboard()
-    replies = await chat.command("delen", "code")
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
+    replies = (await chat.command("delen", "code")).replies
     link_of(replies)
     notices = [r.text for r in replies if isinstance(r, Notice)]
     code = next(re.search(r"(\d{3}) (\d{3})", n) for n in notices if "toegangscode" in n)
@@ -86,14 +86,14 @@ async def test_delen_code_shows_a_six_digit_code_once(
     assert stored.code_hash == sharing.code_hash(stored.id, digits)
     # /links does not show the code again.
     assert digits not in texts(await chat.command("links"))
-    assert "met toegangscode" in texts(chat.last)
+    assert "met toegangscode" in texts(chat.replies)
 
 
 async def test_links_lists_active_links_with_their_log_and_revokes(
     service: ConversationService, sharing: ShareLinks, clock: FrozenClock
 ) -> None:
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     assert "geen werkende links" in texts(await chat.command("links"))
     first = link_of(await chat.command("delen"))
     link_of(await chat.command("delen"))
@@ -104,7 +104,7 @@ async def test_links_lists_active_links_with_their_log_and_revokes(
             session, token, fmt="pdf", client="10.1.2.3", cookies={}, locale=None
         )
     assert opened.outcome == "ok"
-    listing = await chat.command("links")
+    listing = (await chat.command("links")).replies
     message = next(r for r in listing if isinstance(r, Message))
     assert "Link 1" in message.text and "Link 2" in message.text
     assert "Laatst geopend: 2 maart 2026 12:30" in message.text  # 11:30 UTC, Dutch time
@@ -112,7 +112,7 @@ async def test_links_lists_active_links_with_their_log_and_revokes(
     labels = [b.label for b in message.flat_buttons]
     assert labels == ["Link 1 intrekken", "Link 2 intrekken"]
     # Press "Link 1 intrekken": it is revoked, the other one stays.
-    replies = await chat.press("Link 1 intrekken")
+    replies = (await chat.press("Link 1 intrekken")).replies
     assert "De link is ingetrokken" in texts(replies)
     stored = {link.id: link for link in await rows(service, ShareLink)}
     revoked = [link for link in stored.values() if link.revoked_at is not None]
@@ -126,16 +126,15 @@ async def test_an_old_revoke_button_still_revokes_exactly_its_link(
 ) -> None:
     """Someone told "your summary was opened" scrolls up to an old /links list: the button
     must still work, and only for the link it names."""
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     link_of(await chat.command("delen"))
     link_of(await chat.command("delen"))
     await chat.command("links")
-    old = list(chat.last)
+    old = chat.button("Link 1 intrekken")
     await chat.command("overzicht")  # a new screen: the list's buttons are now old
     await chat.press("Wonen")
-    chat.last = old
-    await chat.press("Link 1 intrekken")
+    await chat.press(old)
     links = await rows(service, ShareLink)
     assert sum(link.revoked_at is not None for link in links) == 1
 
@@ -143,9 +142,12 @@ async def test_an_old_revoke_button_still_revokes_exactly_its_link(
 async def test_someone_elses_link_cannot_be_revoked(
     service: ConversationService, sharing: ShareLinks
 ) -> None:
-    anna, bob = Chat(service, "anna"), Chat(service, "bob")
-    await anna.onboard("Anna")
-    await bob.onboard("Bob")
+    anna, bob = (
+        ChatDriver.on_service(service, user="anna"),
+        ChatDriver.on_service(service, user="bob"),
+    )
+    await anna.ready(name="Anna")
+    await bob.ready(name="Bob")
     link_of(await anna.command("delen"))
     anna_link = (await rows(service, ShareLink))[0]
     people = {p.person_id for p in await rows(service, Participant)}
@@ -160,13 +162,13 @@ async def test_someone_elses_link_cannot_be_revoked(
 async def test_export_lists_links_and_openings_without_secrets(
     service: ConversationService, sharing: ShareLinks
 ) -> None:
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     link = link_of(await chat.command("delen", "code"))
     token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
     async with service.runtime.sessions() as session, session.begin():
         await sharing.open(session, token, fmt="html", client="10.0.0.9", cookies={}, locale=None)
-    replies = await chat.command("mijngegevens")
+    replies = (await chat.command("mijngegevens")).replies
     document = next(r for r in replies if not isinstance(r, Message | Notice | LinkReply))
     data = document.content.decode()  # type: ignore[union-attr]
     assert '"share_links"' in data and '"with_access_code": true' in data
@@ -177,8 +179,8 @@ async def test_export_lists_links_and_openings_without_secrets(
 async def test_verwijderen_leaves_no_link_and_no_log_behind(
     service: ConversationService, sharing: ShareLinks
 ) -> None:
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     link = link_of(await chat.command("delen"))
     token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
     async with service.runtime.sessions() as session, session.begin():
@@ -193,7 +195,7 @@ async def test_verwijderen_leaves_no_link_and_no_log_behind(
 async def test_sharing_works_without_any_web_app_in_the_process(runtime: Runtime) -> None:
     """`python -m bot run` without the web app once said sharing was unavailable."""
     service = ConversationService(runtime)
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     link = link_of(await chat.command("delen"))
     assert link.url.startswith(runtime.settings.public_base_url + "/s/")

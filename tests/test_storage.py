@@ -19,13 +19,14 @@ from sqlalchemy import func, select
 
 import bot.storage
 from bot.config import ConfigError, Settings, load_settings
-from bot.engine import Choice, Command, Event, Start, Text
-from bot.engine.replies import Message, Notice
-from bot.services.conversation import ConversationService, Handled
+from bot.engine import Text
+from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
+from bot.services.views import conversation_of
 from bot.storage.crypto import Cipher, DataKeyError, new_key_text, parse_key
 from bot.storage.models import Answer, Base, ConversationRow, Participant, Person
 from bot.storage.repository import Repository
+from bot.testing import ChatDriver
 
 DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
 CHANNEL = "test"
@@ -38,73 +39,9 @@ for _module in pkgutil.iter_modules(bot.storage.__path__):
 _event_ids = itertools.count(1)
 
 
-class Chat:
+def chat_for(service: ConversationService, user: str) -> ChatDriver:
     """One person talking to the service, pressing buttons by their label."""
-
-    def __init__(self, service: ConversationService, user: str) -> None:
-        self.service = service
-        self.user = user
-        self.message: Message | None = None
-        self.handled = Handled()
-
-    def ids(self) -> dict[str, str]:
-        return {"user_id": self.user, "chat_id": f"chat-{self.user}", "event_id": self.next_id()}
-
-    @staticmethod
-    def next_id() -> str:
-        return f"ev{next(_event_ids)}"
-
-    async def send(self, event: Event) -> Handled:
-        self.handled = await self.service.handle(CHANNEL, event)
-        for reply in self.handled.replies:
-            if isinstance(reply, Message):
-                self.message = reply
-        return self.handled
-
-    async def start(self) -> Handled:
-        return await self.send(Start(**self.ids()))
-
-    async def say(self, words: str) -> Handled:
-        return await self.send(Text(text=words, **self.ids()))
-
-    async def command(self, name: str, args: str = "") -> Handled:
-        return await self.send(Command(name=name, args=args, **self.ids()))
-
-    def choice(self, label: str) -> Choice:
-        assert self.message is not None
-        for button in self.message.flat_buttons:
-            if label in (button.label, button.label.split(" · ")[0], button.option):
-                return Choice(
-                    question_id=button.screen,
-                    revision=button.revision,
-                    option_id=button.option,
-                    **self.ids(),
-                )
-        raise AssertionError(f"no button {label!r} in {self.message.flat_buttons}")
-
-    async def press(self, label: str) -> Handled:
-        return await self.send(self.choice(label))
-
-    @property
-    def last_text(self) -> str:
-        assert self.message is not None
-        return self.message.text
-
-    @property
-    def said(self) -> str:
-        return "\n".join(r.text for r in self.handled.replies if isinstance(r, Message | Notice))
-
-    async def ready(self, mode: str = "Ik vul het zelf in", name: str = "Anna") -> Chat:
-        await self.start()
-        await self.press("Ja, ik doe mee")
-        await self.press(mode)
-        await self.say(name)
-        return self
-
-    async def open_topic(self, title: str) -> Chat:
-        await self.press(title)
-        await self.press("begin")
-        return self
+    return ChatDriver.on_service(service, user=user, chat_id=f"chat-{user}", channel=CHANNEL)
 
 
 async def person_id(runtime: Runtime, user: str) -> int | None:
@@ -154,7 +91,7 @@ def settings_for(url: str, key: str | None) -> Settings:
 async def test_changing_an_answer_adds_a_row_and_the_latest_wins(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = await Chat(service, "anna").ready(mode="Samen met iemand")
+    chat = await chat_for(service, "anna").ready(mode="Samen met iemand")
     await chat.open_topic("Wonen")
     await chat.press("In mijn eigen huis")
     await chat.press("Terug")
@@ -181,7 +118,7 @@ async def test_changing_an_answer_adds_a_row_and_the_latest_wins(
 async def test_answers_for_someone_else_are_marked_as_given_by_a_relative(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = await Chat(service, "zoon").ready(mode="Voor iemand anders", name="mijn vader")
+    chat = await chat_for(service, "zoon").ready(mode="Voor iemand anders", name="mijn vader")
     await chat.open_topic("Wonen")
     await chat.press("In mijn eigen huis")
     [row] = await history(runtime, "zoon")
@@ -190,7 +127,7 @@ async def test_answers_for_someone_else_are_marked_as_given_by_a_relative(
 
 
 async def test_skipped_is_stored_as_skipped(service: ConversationService, runtime: Runtime) -> None:
-    chat = await Chat(service, "anna").ready()
+    chat = await chat_for(service, "anna").ready()
     await chat.open_topic("Wonen")
     await chat.press("Overslaan")
     assert await latest(runtime, "anna") == {"woonplek": {"skipped": True}}
@@ -209,7 +146,7 @@ async def test_free_text_and_names_are_not_readable_in_the_database(
     service: ConversationService, runtime: Runtime, settings: Settings
 ) -> None:
     user = "user-8675309"
-    chat = await Chat(service, user).ready(name=SECRET_NAME)
+    chat = await chat_for(service, user).ready(name=SECRET_NAME)
     await chat.open_topic("Wat voor u belangrijk is")
     await chat.say(SECRET_TEXT)
     await chat.press("Later")
@@ -252,7 +189,7 @@ async def test_free_text_and_names_are_not_readable_in_the_database(
 async def test_state_and_answer_are_committed_together(
     service: ConversationService, settings: Settings
 ) -> None:
-    chat = await Chat(service, "anna").ready()
+    chat = await chat_for(service, "anna").ready()
     await chat.open_topic("Wonen")
     await chat.press("Waar zorg is")
     assert "Denkt u erover om te verhuizen?" in chat.last_text
@@ -265,13 +202,15 @@ async def test_state_and_answer_are_committed_together(
             repo = Repository(session, fresh.cipher)
             participant = await repo.find_participant(CHANNEL, "anna")
             assert participant is not None
-            conversation = await repo.load_conversation(participant.id)
+            conversation = conversation_of(
+                await repo.load_conversation(participant.id), default_locale="nl"
+            )
             answers = await repo.latest_answers(pid)
         assert conversation.state == "question"
         assert conversation.question == "verhuizen"
         assert answers["woonplek"].value == {"option": "zorg"}
         # and the other process carries on exactly there
-        again = Chat(ConversationService(fresh), "anna")
+        again = chat_for(ConversationService(fresh), "anna")
         await again.start()
         assert "Denkt u erover om te verhuizen?" in again.last_text
     finally:
@@ -283,7 +222,7 @@ async def test_a_failure_halfway_stores_neither_state_nor_answer(
     runtime: Runtime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    chat = await Chat(service, "anna").ready()
+    chat = await chat_for(service, "anna").ready()
     await chat.open_topic("Wonen")
     press = chat.choice("Waar zorg is")
 
@@ -300,7 +239,9 @@ async def test_a_failure_halfway_stores_neither_state_nor_answer(
         repo = Repository(session, runtime.cipher)
         participant = await repo.find_participant(CHANNEL, "anna")
         assert participant is not None
-        conversation = await repo.load_conversation(participant.id)
+        conversation = conversation_of(
+            await repo.load_conversation(participant.id), default_locale="nl"
+        )
     assert conversation.question == "woonplek"
     # the same press, delivered again, now works
     await chat.send(press)
@@ -310,7 +251,7 @@ async def test_a_failure_halfway_stores_neither_state_nor_answer(
 async def test_a_redelivered_event_is_ignored(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = await Chat(service, "anna").ready()
+    chat = await chat_for(service, "anna").ready()
     await chat.open_topic("Wat voor u belangrijk is")
     typed = Text(text="Een wandeling", **chat.ids())
     first = await chat.send(typed)
@@ -335,13 +276,13 @@ async def test_a_redelivered_event_is_ignored(
 async def test_delete_leaves_no_row_about_the_person(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    other = await Chat(service, "bob").ready(name="Bob")
+    other = await chat_for(service, "bob").ready(name="Bob")
     await other.open_topic("Wonen")
     await other.press("In mijn eigen huis")
     before = await row_counts(runtime)
     assert before["answer"] == 1
 
-    chat = await Chat(service, "anna").ready(mode="Samen met iemand", name="Anna")
+    chat = await chat_for(service, "anna").ready(mode="Samen met iemand", name="Anna")
     await chat.open_topic("Wat voor u belangrijk is")
     await chat.say("Met de kleinkinderen naar het strand")
     await chat.press("4")
@@ -364,7 +305,7 @@ async def test_delete_leaves_no_row_about_the_person(
 async def test_delete_cancelled_keeps_everything(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = await Chat(service, "anna").ready()
+    chat = await chat_for(service, "anna").ready()
     await chat.open_topic("Wonen")
     await chat.press("In mijn eigen huis")
     await chat.command("verwijderen")
@@ -376,7 +317,7 @@ async def test_delete_cancelled_keeps_everything(
 async def test_declining_consent_keeps_nothing(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = Chat(service, "anna")
+    chat = chat_for(service, "anna")
     await chat.start()
     await chat.press("Nee, liever niet")
     assert await person_id(runtime, "anna") is None
@@ -386,7 +327,7 @@ async def test_declining_consent_keeps_nothing(
 async def test_nothing_is_stored_before_consent_not_even_the_chat(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = Chat(service, "nieuw")
+    chat = chat_for(service, "nieuw")
     await chat.start()
     await chat.say("hallo")
     await chat.command("privacy")
@@ -400,14 +341,16 @@ async def test_nothing_is_stored_before_consent_not_even_the_chat(
         repo = Repository(session, runtime.cipher)
         participant = await repo.find_participant(CHANNEL, "nieuw")
         assert participant is not None
-        conversation = await repo.load_conversation(participant.id)
+        conversation = conversation_of(
+            await repo.load_conversation(participant.id), default_locale="nl"
+        )
     assert conversation.consented and conversation.locale == "en", "the language chosen stays"
 
 
 async def test_a_typed_yes_to_the_english_consent_keeps_english(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = Chat(service, "english")
+    chat = chat_for(service, "english")
     await chat.start()
     await chat.command("taal", "en")
     await chat.say("yes")
@@ -415,14 +358,16 @@ async def test_a_typed_yes_to_the_english_consent_keeps_english(
         repo = Repository(session, runtime.cipher)
         participant = await repo.find_participant(CHANNEL, "english")
         assert participant is not None
-        conversation = await repo.load_conversation(participant.id)
+        conversation = conversation_of(
+            await repo.load_conversation(participant.id), default_locale="nl"
+        )
     assert conversation.consented and conversation.locale == "en"
 
 
 async def test_typed_yes_gives_consent_to_someone_not_stored_yet(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    chat = Chat(service, "typist")
+    chat = chat_for(service, "typist")
     await chat.start()
     await chat.say("ja")
     assert "Wie vult dit in?" in chat.last_text
@@ -435,7 +380,7 @@ async def test_typed_yes_gives_consent_to_someone_not_stored_yet(
 async def test_two_people_at_the_same_moment_both_land(
     service: ConversationService, runtime: Runtime
 ) -> None:
-    anna, bob = Chat(service, "anna"), Chat(service, "bob")
+    anna, bob = chat_for(service, "anna"), chat_for(service, "bob")
     await asyncio.gather(anna.start(), bob.start())  # two new people created at once
     assert "Wilt u meedoen?" in anna.last_text and "Wilt u meedoen?" in bob.last_text
     for step in (
@@ -460,7 +405,7 @@ async def test_two_people_at_the_same_moment_both_land(
 
 
 async def test_many_people_at_once(service: ConversationService, runtime: Runtime) -> None:
-    chats = [Chat(service, f"user{n}") for n in range(8)]
+    chats = [chat_for(service, f"user{n}") for n in range(8)]
     await asyncio.gather(*(c.ready(name=c.user) for c in chats))
     await asyncio.gather(*(c.open_topic("Wat voor u belangrijk is") for c in chats))
     await asyncio.gather(*(c.say(f"Een goede dag voor {c.user}") for c in chats))
@@ -498,7 +443,7 @@ async def test_key_file_is_created_private_and_reused(sqlite_url: str, tmp_path:
         assert key_file.exists()
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert len(runtime.notices) == 1 and str(key_file) in runtime.notices[0]
-        chat = await Chat(ConversationService(runtime), "anna").ready()
+        chat = await chat_for(ConversationService(runtime), "anna").ready()
         await chat.open_topic("Wat voor u belangrijk is")
         await chat.say("Tuinieren")
     finally:
@@ -518,7 +463,7 @@ async def test_a_wrong_data_key_is_a_clear_error(sqlite_url: str) -> None:
     right, wrong = new_key_text(), new_key_text()
     runtime = await Runtime.create(settings_for(sqlite_url, right))
     try:
-        chat = await Chat(ConversationService(runtime), "anna").ready()
+        chat = await chat_for(ConversationService(runtime), "anna").ready()
         await chat.open_topic("Wat voor u belangrijk is")
         await chat.say("Tuinieren")
         pid = await person_id(runtime, "anna")

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram import run_bot
+from bot.channels.telegram import TelegramChannel
 from bot.config import Settings, load_settings
+from bot.host import run_channel
 from bot.storage.models import Answer, Participant
 from tests.conftest import DEMO_FLOWS, ROOT
 from tests.fakebotapi import FakeBotAPI
@@ -24,7 +25,8 @@ TOKEN = "123456789:AAHfakeTOKENforTESTSonly1234"
 
 
 class RunningBot:
-    """`run_bot` as `python -m bot run` runs it, in this event loop, stoppable."""
+    """The Telegram channel in the host, as `python -m bot run` runs it, in this event loop,
+    stoppable."""
 
     def __init__(self, settings: Settings, api: FakeBotAPI) -> None:
         self.settings = settings
@@ -36,7 +38,12 @@ class RunningBot:
         self.stop_event = asyncio.Event()
         mark = self.api.mark()
         self.task = asyncio.create_task(
-            run_bot(self.settings, stop=self.stop_event, poll_timeout=1, web=False)
+            run_channel(
+                self.settings,
+                TelegramChannel(self.settings, poll_timeout=1),
+                web=False,
+                stop=self.stop_event,
+            )
         )
         await self.api.wait_for_call("getUpdates", since=mark, timeout=15)
 
@@ -547,7 +554,7 @@ async def test_webhook_mode_checks_the_secret_and_serves_the_update(
         _env_file=None,
     )
     stop = asyncio.Event()
-    task = asyncio.create_task(run_bot(settings, stop=stop))
+    task = asyncio.create_task(run_channel(settings, TelegramChannel(settings), stop=stop))
     try:
         await api.wait_for_call("setWebhook", timeout=15)
         assert api.webhook_url == url

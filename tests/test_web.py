@@ -28,12 +28,12 @@ from sqlalchemy import select
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.storage.models import LinkAccess
+from bot.testing import ChatDriver
 from bot.web.app import CSP, create_app, safe_path
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import start_background
 from tests.conftest import DEMO_FLOWS, ROOT
 from tests.summary_support import (
-    Chat,
     CollectingNotifier,
     FrozenClock,
     install_english,
@@ -55,7 +55,7 @@ CLIENT = ("203.0.113.7", 50000)
 
 @dataclass
 class Web:
-    chat: Chat
+    chat: ChatDriver
     client: httpx.AsyncClient
     clock: FrozenClock
     notifier: CollectingNotifier
@@ -67,7 +67,7 @@ class Web:
         return url.removeprefix(self.service.runtime.settings.public_base_url)
 
     async def code(self) -> tuple[str, str]:
-        replies = await self.chat.command("delen", "code")
+        replies = (await self.chat.command("delen", "code")).replies
         path = link_of(replies).url.removeprefix(self.service.runtime.settings.public_base_url)
         found = re.search(r"(\d{3}) (\d{3})", texts(replies))
         assert found
@@ -79,12 +79,12 @@ class Web:
             return list((await session.execute(query)).scalars())
 
 
-async def fill_in_demo(chat: Chat) -> None:
+async def fill_in_demo(chat: ChatDriver) -> None:
     """A short chat session over the demo flow: every topic, every kind of question."""
-    await chat.onboard("Anna")
+    await chat.ready(name="Anna")
     await chat.press("belangrijk")
     await chat.press("Beginnen")
-    await chat.text(GOOD_DAY)
+    await chat.say(GOOD_DAY)
     await chat.press("4")
     await chat.press("Wandelen")
     await chat.press("Lezen")
@@ -93,13 +93,13 @@ async def fill_in_demo(chat: Chat) -> None:
     await chat.press("Beginnen")
     await chat.press("aangepaste")
     await chat.press("Ja")
-    await chat.text(MOVE_TO)
+    await chat.say(MOVE_TO)
     await chat.press("Verder")
     await chat.press("levenseinde")
     await chat.press("we beginnen")
-    await chat.text("Piet")
+    await chat.say("Piet")
     await chat.press("Zoon")
-    await chat.text("0612345678")
+    await chat.say("0612345678")
     await chat.press("Ja")
 
 
@@ -119,7 +119,7 @@ async def web(service: ConversationService) -> AsyncIterator[Web]:
         notifier,
         rate_limiter=RateLimiter(capacity=1000, refill_per_second=100),
     )
-    chat = Chat(service)
+    chat = ChatDriver.on_service(service)
     await fill_in_demo(chat)
     async with client_for(app) as client:
         yield Web(chat, client, clock, notifier, service)
@@ -308,8 +308,8 @@ async def test_rate_limit_per_client(service: ConversationService) -> None:
         CollectingNotifier(),
         rate_limiter=RateLimiter(capacity=3, refill_per_second=0.01),
     )
-    chat = Chat(service)
-    await chat.onboard()
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
     path = link_of(await chat.command("delen")).url.removeprefix("http://127.0.0.1:8080")
     async with client_for(app) as client, client_for(app, ("198.51.100.9", 1)) as other:
         statuses = [(await client.get(path)).status_code for _ in range(3)]
@@ -386,8 +386,8 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     handle = await start_background(runtime, service)
     try:
         assert handle.running and handle.port != 0
-        chat = Chat(service)
-        await chat.onboard()
+        chat = ChatDriver.on_service(service)
+        await chat.ready()
         path = link_of(await chat.command("delen")).url.removeprefix("http://127.0.0.1:8080")
         async with httpx.AsyncClient(base_url=handle.url) as client:
             assert (await client.get("/health")).text == "ok"

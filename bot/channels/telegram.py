@@ -1,37 +1,30 @@
 """Telegram: updates in, engine events out; replies in, Bot API calls out. No rules live here.
 
-`build_application` is the one place where the python-telegram-bot Application is
-assembled; `run_bot` is what `python -m bot run` starts (polling, or a webhook when
-TELEGRAM_WEBHOOK_URL is set), together with the web app that serves summary links.
+`TelegramChannel.build_application` is the one place where the python-telegram-bot
+Application is assembled; the host runs the channel for `python -m bot run` (polling, or
+a webhook when TELEGRAM_WEBHOOK_URL is set) beside the web app that serves summary links.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import io
 import logging
-import signal
 import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from telegram import (
-    BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
-    Update,
-)
-from telegram import (
-    Message as TgMessage,
-)
+from starlette.routing import BaseRoute
+from telegram import Bot, BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import Message as TgMessage
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
@@ -39,22 +32,28 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram_format import (
+    decode_button,
+    keyboard,
+    media_of,
+    qr_caption,
+    qr_png,
+    split_text,
+)
+from bot.channels.telegram_order import ChatOrderedProcessor
+from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
-from bot.engine import Choice, Command, Event, Media, MediaKind, Start, Text
-from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
-from bot.engine.turn import LANGUAGE_SCREEN, LINKS_SCREEN
+from bot.engine import Choice, Command, Event, Media, Start, Text
+from bot.engine.replies import Document, LinkReply, Message, Notice, Reply
 from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
-from bot.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
-MAX_MESSAGE = 4096
-CALLBACK_VERSION = "1"
+COMMAND = "run"
+HELP = "run the Telegram bot and the web app"
 MAX_LIVE_KEYBOARDS = 10_000
-
 
 COMMAND_DESCRIPTIONS = {
     "start": N_("Beginnen of opnieuw beginnen"),
@@ -72,130 +71,87 @@ COMMAND_DESCRIPTIONS = {
 }
 
 
-# -- button data ------------------------------------------------------------------------------
-
-
-def encode_button(button: Button) -> str:
-    """`1|screen|revision|option`: short, versioned, and at most Telegram's 64 bytes."""
-    data = f"{CALLBACK_VERSION}|{button.screen}|{button.revision:x}|{button.option}"
-    if len(data.encode()) > 64:
-        raise ValueError(f"button data over 64 bytes for screen {button.screen!r}")
-    return data
-
-
-def decode_button(data: str) -> tuple[str, int, str] | None:
-    """(screen, revision, option), or None for data this version cannot read."""
-    parts = data.split("|")
-    if len(parts) != 4 or parts[0] != CALLBACK_VERSION:
-        return None
-    try:
-        return parts[1], int(parts[2], 16), parts[3]
-    except ValueError:
-        return None
-
-
-def keyboard(message: Message) -> InlineKeyboardMarkup | None:
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(b.label, callback_data=encode_button(b)) for b in row]
-            for row in message.buttons
-        ]
-    )
-
-
-def split_text(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Telegram refuses messages over 4,096 characters: split at paragraphs, then lines."""
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    current = ""
-    for piece in _pieces(text, limit):
-        if current and len(current) + len(piece) > limit:
-            chunks.append(current.rstrip("\n"))
-            current = ""
-        current += piece
-    if current.strip():
-        chunks.append(current.rstrip("\n"))
-    return chunks
-
-
-def _pieces(text: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        pieces.append(line)
-    return pieces
-
-
-# -- per-chat ordering ----------------------------------------------------------------------------
-
-
-class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Updates of one chat run one after another; different chats run at the same time.
-
-    A lock exists only while a chat has updates in flight, so a bot with many thousands of
-    chats holds locks for the few that are active.
-    """
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._users: dict[int, int] = {}
-
-    @property
-    def active_chats(self) -> int:
-        return len(self._locks)
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _chat_key(update)
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if self._users[key] == 0:
-                del self._users[key]
-                del self._locks[key]
-
-    async def initialize(self) -> None:
-        """Nothing to set up; locks are made on demand."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down; locks go with their last update."""
-
-
-def _chat_key(update: object) -> int | None:
-    if isinstance(update, Update):
-        if update.effective_chat is not None:
-            return update.effective_chat.id
-        if update.effective_user is not None:
-            return update.effective_user.id
-    return None
-
-
-# -- the channel ----------------------------------------------------------------------------------
-
-
 class TelegramChannel:
     """Thin handlers named after what the person did; each turns an update into an event."""
 
-    def __init__(self, service: ConversationService) -> None:
-        self.service = service
+    name = "telegram"
+    wants_web = True
+    interactive = False
+
+    def __init__(self, settings: Settings, *, poll_timeout: int = 30, web: bool = True) -> None:
+        cap_library_logs()
+        self.settings = settings
+        self.settings.require_telegram_token()
+        self.poll_timeout = poll_timeout
+        self.wants_web = web or bool(settings.telegram_webhook_url)
+        self._service: ConversationService | None = None
+        self._finished = asyncio.Event()
         # The one message per chat whose buttons are the current screen's. When a new screen
         # is sent, the old one loses its buttons, so a stray tap on it is less likely. Kept
         # in memory only (after a restart, old buttons are still handled safely).
         self.live_keyboards: OrderedDict[int, int] = OrderedDict()
+        self.application = build_application(settings, self)
+
+    @property
+    def service(self) -> ConversationService:
+        assert self._service is not None, "the host starts the channel with its service"
+        return self._service
+
+    # lifecycle (the host calls these) --------------------------------------------------------
+    def routes(self) -> Sequence[BaseRoute]:
+        url, secret = self.settings.telegram_webhook_url, self.settings.telegram_webhook_secret
+        if not url or not secret:
+            return ()
+        return (webhook_route(self.application, secret, urlsplit(url).path or "/"),)
+
+    async def start(self, service: ConversationService, *, web_running: bool) -> None:
+        self._service = service
+        application = self.application
+        try:
+            await application.initialize()
+        except InvalidToken:
+            raise ConfigError(
+                "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
+            ) from None
+        await register_commands(application)
+        await application.start()
+        if self.settings.telegram_webhook_url:
+            if not web_running:
+                raise ConfigError(
+                    f"The webhook needs the web app, which could not start on "
+                    f"{self.settings.web_host}:{self.settings.web_port}."
+                )
+            await application.bot.set_webhook(
+                url=self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+            log.info("Tijdig is running (webhook)")
+            return
+        assert application.updater is not None
+        await application.updater.start_polling(
+            timeout=self.poll_timeout,
+            poll_interval=0,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        log.info("Tijdig is running (polling)")
+
+    async def finished(self) -> None:
+        await self._finished.wait()  # a bot runs until it is stopped
+
+    async def stop(self) -> None:
+        application = self.application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+
+    async def notify(self, address: str, text: str) -> None:
+        """Tell someone something outside a turn (their summary was opened)."""
+        await send_notice(self.application.bot, address, text, self.service)
 
     # handlers ----------------------------------------------------------------------------
     async def pressed_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -209,8 +165,8 @@ class TelegramChannel:
         if decoded is None:
             event: Event = Text(text="", **base)  # an unreadable old button: show where we are
         else:
-            screen, revision, option = decoded
-            event = Choice(question_id=screen, revision=revision, option_id=option, **base)
+            screen, option = decoded
+            event = Choice(question_id=screen, option_id=option, **base)
         handled = await self.deliver(event)
         await self.mark_pressed(query.message, handled)
         await self.send(context, chat_id, handled, pressed=query.message)
@@ -275,7 +231,7 @@ class TelegramChannel:
         if change is None or change.chat.type != "private":
             return
         if change.new_chat_member.status == "kicked":
-            await self.service.mark_blocked(CHANNEL, str(change.chat.id))
+            await self.service.mark_blocked(self.name, str(change.chat.id))
 
     # translation helpers ---------------------------------------------------------------------
     def _ids(self, update: Update, chat_id: int) -> dict[str, Any]:
@@ -292,7 +248,7 @@ class TelegramChannel:
         return negotiate(user.language_code if user else None)
 
     async def deliver(self, event: Event) -> Handled:
-        return await self.service.handle(CHANNEL, event)
+        return await self.service.handle(self.name, event)
 
     # sending ------------------------------------------------------------------------------------
     async def mark_pressed(self, pressed: Any, handled: Handled) -> None:
@@ -324,7 +280,7 @@ class TelegramChannel:
                 await self.render(context, chat_id, reply, handled, pressed)
         except Forbidden:
             log.info("chat blocked the bot; marking participant and not retrying")
-            await self.service.mark_blocked(CHANNEL, str(chat_id))
+            await self.service.mark_blocked(self.name, str(chat_id))
 
     async def render(
         self,
@@ -341,7 +297,7 @@ class TelegramChannel:
                 with contextlib.suppress(BadRequest):
                     await pressed.edit_text(reply.text, reply_markup=markup)
                 return
-            await self._send_text(context, chat_id, reply.text, markup)
+            await self._send_text(context, chat_id, reply.text, markup, lasting=reply.lasting)
         elif isinstance(reply, Notice):
             await self._send_text(context, chat_id, reply.text)
         elif isinstance(reply, LinkReply):
@@ -365,6 +321,8 @@ class TelegramChannel:
         chat_id: int,
         text: str,
         markup: InlineKeyboardMarkup | None = None,
+        *,
+        lasting: bool = False,
     ) -> None:
         chunks = split_text(text)
         for index, chunk in enumerate(chunks):
@@ -375,7 +333,7 @@ class TelegramChannel:
                 reply_markup=markup if last else None,
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
-        if markup is not None and is_screen(markup):
+        if markup is not None and not lasting:  # a side list's buttons stay usable
             await self.replace_live_keyboard(context, chat_id, sent.message_id)
 
     async def replace_live_keyboard(
@@ -390,69 +348,17 @@ class TelegramChannel:
                 await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
 
 
-def is_screen(markup: InlineKeyboardMarkup) -> bool:
-    """Buttons of a conversation screen, not of a side list (languages, links to revoke),
-    which stay usable from older messages."""
-    first = markup.inline_keyboard[0][0].callback_data
-    decoded = decode_button(first) if isinstance(first, str) else None
-    return decoded is not None and decoded[0] not in (LANGUAGE_SCREEN, LINKS_SCREEN)
-
-
-def media_of(message: TgMessage) -> tuple[MediaKind, str]:
-    if message.voice:
-        return MediaKind.VOICE, message.voice.file_id
-    if message.audio:
-        return MediaKind.VOICE, message.audio.file_id
-    if message.photo:
-        return MediaKind.PHOTO, ""
-    if message.sticker:
-        return MediaKind.STICKER, ""
-    if message.document:
-        return MediaKind.DOCUMENT, ""
-    if message.location or message.venue:
-        return MediaKind.LOCATION, ""
-    if message.contact:
-        return MediaKind.CONTACT, ""
-    if message.video or message.video_note or message.animation:
-        return MediaKind.VIDEO, ""
-    return MediaKind.OTHER, ""
-
-
-def qr_png(url: str) -> bytes:
-    import segno
-
-    buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="png", scale=8, border=3)
-    return buffer.getvalue()
-
-
-def qr_caption(locale: str) -> str:
-    return translator(locale).gettext("Dezelfde link als QR-code, om te scannen.")
-
-
-# -- assembling and running -----------------------------------------------------------------------
-
-
-def build_application(settings: Settings, service: ConversationService) -> Application:  # type: ignore[type-arg]
-    token = settings.require_telegram_token()
+def build_application(settings: Settings, channel: TelegramChannel) -> Application:  # type: ignore[type-arg]
     builder = (
         Application.builder()
-        .token(token)
+        .token(settings.require_telegram_token())
         .concurrent_updates(ChatOrderedProcessor())
         .rate_limiter(AIORateLimiter(max_retries=2))
     )
-    if settings.telegram_api_base_url:
-        base = settings.telegram_api_base_url
-        builder = builder.base_url(base if "{token}" in base else base + "/bot")
-        builder = builder.base_file_url(
-            base.replace("/bot{token}", "/file/bot{token}")
-            if "{token}" in base
-            else base + "/file/bot"
-        )
+    builder = _with_base_url(builder, settings)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     application = builder.build()
-    channel = TelegramChannel(service)
     private = filters.ChatType.PRIVATE
     application.add_handler(
         ChatMemberHandler(channel.blocked_the_bot, ChatMemberHandler.MY_CHAT_MEMBER)
@@ -470,6 +376,29 @@ def build_application(settings: Settings, service: ConversationService) -> Appli
     application.add_error_handler(on_error)
     application.bot_data["channel"] = channel
     return application
+
+
+def _with_base_url(builder: Any, settings: Settings) -> Any:
+    """TELEGRAM_API_BASE_URL: another Bot API server (a local one, or the tests' fake)."""
+    base = settings.telegram_api_base_url
+    if not base:
+        return builder
+    builder = builder.base_url(base if "{token}" in base else base + "/bot")
+    return builder.base_file_url(
+        base.replace("/bot{token}", "/file/bot{token}") if "{token}" in base else base + "/file/bot"
+    )
+
+
+async def send_notice(
+    bot: Bot, address: str, text: str, service: ConversationService | None
+) -> None:
+    try:
+        await bot.send_message(
+            int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
+        )
+    except Forbidden:
+        if service is not None:  # a private chat's id is the user's
+            await service.mark_blocked(TelegramChannel.name, address)
 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
@@ -506,98 +435,41 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-async def run_bot(
-    settings: Settings,
-    *,
-    stop: asyncio.Event | None = None,
-    poll_timeout: int = 30,
-    web: bool = True,
-) -> int:
-    """Polling (or webhook) plus the web app, until SIGINT/SIGTERM or `stop` is set."""
+# -- what `python -m bot` asks of a channel module ----------------------------------------------
 
-    cap_library_logs()
-    settings.require_telegram_token()
-    runtime = await Runtime.create(settings)
-    stop = stop or _stop_on_signals()
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """`python -m bot run` takes its settings from the environment only."""
+
+
+def create(settings: Settings, args: argparse.Namespace) -> TelegramChannel:
+    return TelegramChannel(settings)
+
+
+class TelegramNotifier:
+    """For `python -m bot serve` alone: sends notices through the Bot API, receives nothing."""
+
+    name = TelegramChannel.name
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def notify(self, address: str, text: str) -> None:
+        await send_notice(self.bot, address, text, None)
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+
+async def open_notifier(settings: Settings) -> TelegramNotifier | None:
+    if not settings.telegram_bot_token:
+        return None
     try:
-        for notice in runtime.notices:
-            log.warning(notice)
-        service = ConversationService(runtime)
-        application = build_application(settings, service)
-        if settings.telegram_webhook_url:
-            from bot.channels.telegram_webhook import serve_webhook
-
-            await serve_webhook(settings, runtime, service, application, stop)
-            return 0
-        await run_polling(settings, runtime, service, application, stop, poll_timeout, web)
-    finally:
-        await runtime.close()
-    return 0
-
-
-async def run_polling(
-    settings: Settings,
-    runtime: Runtime,
-    service: ConversationService,
-    application: Application,  # type: ignore[type-arg]
-    stop: asyncio.Event,
-    poll_timeout: int,
-    web: bool,
-) -> None:
-    try:
-        await application.initialize()
-    except InvalidToken:
-        raise ConfigError(
-            "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
-        ) from None
-    await register_commands(application)
-    register_notifier(application, service)
-    web_server = None
-    if web:
-        from bot.web.server import start_background
-
-        web_server = await start_background(runtime, service)
-    await application.start()
-    assert application.updater is not None
-    await application.updater.start_polling(
-        timeout=poll_timeout,
-        poll_interval=0,
-        allowed_updates=Update.ALL_TYPES,
-        drop_pending_updates=False,
-    )
-    log.info("Tijdig is running (polling)")
-    try:
-        await stop.wait()
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
-        if web_server is not None:
-            await web_server.stop()
-
-
-def register_notifier(
-    application: Application,  # type: ignore[type-arg]
-    service: ConversationService,
-) -> None:
-    """Let other parts (the summary web app) send a message to a Telegram chat."""
-    from bot.services import notify
-
-    async def send(address: str, text: str) -> None:
-        try:
-            await application.bot.send_message(
-                int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
-            )
-        except Forbidden:
-            await service.mark_blocked(CHANNEL, address)  # a private chat's id is the user's
-
-    notify.register(CHANNEL, send)
-
-
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-    return stop
+        application = _with_base_url(
+            Application.builder().token(settings.require_telegram_token()).updater(None), settings
+        ).build()
+        await application.bot.initialize()
+        return TelegramNotifier(application.bot)
+    except Exception as exc:  # the web app still serves links without notifications
+        log.warning("Telegram notifications are off in serve mode: %s", type(exc).__name__)
+        return None

@@ -7,19 +7,24 @@ and the end of input ends the chat.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
+
+from starlette.routing import BaseRoute
 
 from bot.config import Settings
 from bot.engine import Choice, Command, Event, Start, Text
 from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
 from bot.services.conversation import ConversationService, Handled
-from bot.services.runtime import Runtime
 
 CHANNEL = "terminal"
+COMMAND = "chat"
+HELP = "chat in this terminal (no Telegram needed)"
 
 
 class TerminalChat:
@@ -47,12 +52,7 @@ class TerminalChat:
             return Command(name=name, args=args, **ids)
         if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
-            return Choice(
-                question_id=button.screen,
-                revision=button.revision,
-                option_id=button.option,
-                **ids,
-            )
+            return Choice(question_id=button.screen, option_id=button.option, **ids)
         return Text(text=line.rstrip("\n"), **ids)
 
     async def send(self, event: Event) -> None:
@@ -111,42 +111,70 @@ async def read_line(interactive: bool) -> str | None:
     return line if line else None
 
 
-async def run_terminal_chat(settings: Settings, user: str, *, web: bool = True) -> int:
-    from bot.services import notify
+class TerminalChannel:
+    """The terminal as a channel: reads lines until the end of input or /stop."""
 
-    runtime = await Runtime.create(settings)
-    interactive = sys.stdin.isatty()
-    web_app = None
-    chat: TerminalChat | None = None
+    name = CHANNEL
+    interactive = True  # Ctrl-C interrupts the prompt directly
 
-    async def show_notification(address: str, text: str) -> None:
-        """A message from outside the conversation (e.g. "your summary was opened")."""
-        if chat is not None and address == user:
-            chat.print("")
-            chat.print(text)
+    def __init__(self, user: str, *, web: bool = True) -> None:
+        self.user = user
+        self.wants_web = web
+        self.chat: TerminalChat | None = None
+        self._task: asyncio.Task[None] | None = None
 
-    notify.register(CHANNEL, show_notification)
-    try:
-        for notice in runtime.notices:
-            print(notice, file=sys.stderr)
-        service = ConversationService(runtime)
-        if web:
-            from bot.web.server import start_background
+    def routes(self) -> Sequence[BaseRoute]:
+        return ()
 
-            web_app = await start_background(runtime, service)
-        chat = TerminalChat(service.handle, user, sys.stdout, echo_input=not interactive)
-        await chat.start()
+    async def start(self, service: ConversationService, *, web_running: bool) -> None:
+        interactive = sys.stdin.isatty()
+        self.chat = TerminalChat(service.handle, self.user, sys.stdout, echo_input=not interactive)
+        await self.chat.start()
+        self._task = asyncio.create_task(self._read(interactive), name="tijdig-terminal")
+
+    async def _read(self, interactive: bool) -> None:
+        assert self.chat is not None
         while True:
             line = await read_line(interactive)
             if line is None:
                 break
+            await self.chat.line(line)
             if line.strip() == "/stop":
-                await chat.line(line)
                 break
-            await chat.line(line)
-    finally:
-        if web_app is not None:
-            await web_app.stop()
-        notify.unregister(CHANNEL, show_notification)
-        await runtime.close()
-    return 0
+
+    async def finished(self) -> None:
+        assert self._task is not None
+        await asyncio.shield(self._task)
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def notify(self, address: str, text: str) -> None:
+        """A message from outside the conversation (e.g. "your summary was opened")."""
+        if self.chat is not None and address == self.user:
+            self.chat.print("")
+            self.chat.print(text)
+
+
+# -- what `python -m bot` asks of a channel module ----------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", default="local", help="who is chatting (default: local)")
+    parser.add_argument(
+        "--no-web",
+        action="store_true",
+        help="do not start the web app that opens share links (WEB_PORT)",
+    )
+
+
+def create(settings: Settings, args: argparse.Namespace) -> TerminalChannel:
+    return TerminalChannel(args.user, web=not args.no_web)
+
+
+async def open_notifier(settings: Settings) -> None:
+    """Nobody reads this terminal while only the web app runs."""
+    return None

@@ -6,11 +6,13 @@ import copy
 from collections.abc import Callable, Mapping
 
 from bot.content.model import Flow
+from bot.engine.commands import on_command
 from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, Text
 from bot.engine.machine import build_machine
 from bot.engine.replies import Outcome
+from bot.engine.screens import SCREENS, SIDE_LISTS
 from bot.engine.state import AnswerView, Conversation
-from bot.engine.turn import Turn
+from bot.engine.turn import Move, Turn
 from bot.i18n import Translator
 
 __all__ = [
@@ -40,7 +42,9 @@ class Engine:
         self.flow = flow
         self.translator = translator
         self.languages = languages
-        self.machine = build_machine()
+        self.machine = build_machine(SCREENS.values())
+        # The moves of the last event, for the test that checks them against the diagram.
+        self.last_moves: list[Move] = []
 
     def handle(
         self,
@@ -50,13 +54,26 @@ class Engine:
     ) -> tuple[Conversation, Outcome]:
         """Apply one event; the inputs are left untouched, the new conversation is returned."""
         conv = copy.deepcopy(conversation)
-        if conv.state not in self.machine.states:  # stored by a version with other states
+        if conv.state not in SCREENS:  # stored by a version with other states
             conv.state = "menu" if conv.consented else "welcome"
-        turn = Turn(self.flow, conv, dict(answers), self.translator, self.languages)
+        turn = Turn(
+            self.flow,
+            conv,
+            dict(answers),
+            self.translator,
+            self.languages,
+            SCREENS,
+            SIDE_LISTS,
+            on_command,
+        )
         self.machine.add_model(turn, initial=conv.state)
         try:
             outcome = turn.handle(event)
         finally:
             self.machine.remove_model(turn)
+        self.last_moves = turn.moves
         turn.conv.state = turn.state
         return turn.conv, outcome
+
+    def translator_for(self, locale: str) -> Translator:
+        return self.translator(locale)

@@ -28,10 +28,9 @@ class Text(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class Choice(Event):
-    """A button press: which screen it belonged to, which revision of it, which option."""
+    """A button press: which screen it belonged to (its key) and which option."""
 
     question_id: str
-    revision: int
     option_id: str
 
 

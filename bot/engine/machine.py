@@ -1,72 +1,78 @@
-"""The conversation's macro states and the moves between them, as one shared `transitions` machine.
+"""The conversation's screens and the moves between them, as one shared `transitions` machine.
 
-One Machine is built per flow at start-up. For each event the engine attaches a short-lived
-`Turn` (the model) at its stored state, fires one trigger, reads the new state and detaches
+One Machine is built per engine at start-up from the registered screens: each screen
+declares the triggers that arrive at it. For each event the engine attaches a short-lived
+`Turn` (the model) at its stored state, fires triggers, reads the new state and detaches
 it again, so thousands of conversations share one machine and the database stays the only
 memory. Callbacks only compute replies: no I/O happens inside the machine.
 """
 
 from __future__ import annotations
 
-from transitions import Machine
+from collections.abc import Iterable
+from typing import Any
 
-STATES = [
-    "welcome",  # nothing stored yet
-    "consent",  # what we store, who sees it, how to delete; yes or no
-    "who",  # alone, together with someone, or for someone else
-    "name",  # how to address the person
-    "menu",  # topics with progress
-    "intro",  # a topic's intro (and permission for a sensitive topic)
-    "question",  # one question of a topic
-    "deleting",  # asked to erase everything; waiting for a yes
-    "paused",  # /stop: everything kept, /verder continues
-]
+from transitions import EventData, Machine
+from transitions.extensions import GraphMachine
 
-ACTIVE = ["menu", "intro", "question"]
+from bot.engine.screens.base import Screen
 
-TRANSITIONS: list[dict[str, object]] = [
-    {"trigger": "ask_consent", "source": ["welcome", "consent"], "dest": "consent"},
-    {"trigger": "agree", "source": "consent", "dest": "who"},
-    {"trigger": "decline", "source": ["welcome", "consent"], "dest": "welcome"},
-    {"trigger": "choose_mode", "source": "who", "dest": "name"},
-    {"trigger": "change_profile", "source": [*ACTIVE, "name"], "dest": "who"},
-    {"trigger": "give_name", "source": "name", "dest": "menu"},
-    {"trigger": "open_topic", "source": ACTIVE, "dest": "intro"},
-    {"trigger": "begin_topic", "source": "intro", "dest": "question"},
-    {"trigger": "next_question", "source": "question", "dest": "question"},
-    {"trigger": "back_to_intro", "source": "question", "dest": "intro"},
-    {"trigger": "show_menu", "source": [*ACTIVE, "paused"], "dest": "menu"},
-    {"trigger": "ask_delete", "source": [*ACTIVE, "who", "name", "paused"], "dest": "deleting"},
-    {"trigger": "forget", "source": "deleting", "dest": "welcome"},
-    {"trigger": "pause", "source": [*ACTIVE, "who", "name"], "dest": "paused"},
-]
-
-# States a conversation can return to after /stop or a cancelled /verwijderen.
-RESUMABLE = {"who", "name", *ACTIVE}
+# /verder ("come_back") returns from these to the screen the person was on.
+RESUME_FROM = ("paused", "deleting")
 
 
-def build_machine() -> Machine:
-    """The shared machine. `after_state_change` re-draws the screen of the new state."""
-    return Machine(
-        model=None,
-        states=STATES,
-        transitions=TRANSITIONS,
-        initial="welcome",
-        auto_transitions=True,  # `to_<state>` is how /verder returns to a stored state
-        after_state_change="entered",
-        ignore_invalid_triggers=False,
+class ResumeTarget:
+    """Condition of a `resume` move: taken when the stored place is this screen."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.__name__ = f"was_on_{target}"  # how the diagram labels the move
+
+    def __call__(self, event: EventData) -> bool:
+        return bool(event.kwargs.get("target") == self.target)
+
+
+def machine_spec(screens: Iterable[Screen]) -> dict[str, Any]:
+    screens = list(screens)
+    transitions: list[dict[str, Any]] = []
+    for screen in screens:
+        for arrival in screen.arrivals:
+            transitions.append(
+                {"trigger": arrival.trigger, "source": list(arrival.sources), "dest": screen.name}
+            )
+        if screen.resumable:
+            transitions.append(
+                {
+                    "trigger": "come_back",
+                    "source": list(RESUME_FROM),
+                    "dest": screen.name,
+                    "conditions": [ResumeTarget(screen.name)],
+                }
+            )
+    return {
+        "states": [screen.name for screen in screens],
+        "transitions": transitions,
+        "initial": "welcome",
+        "auto_transitions": False,  # every move is a declared trigger
+        "send_event": True,
+        "ignore_invalid_triggers": False,
+    }
+
+
+def build_machine(screens: Iterable[Screen]) -> Machine:
+    """The shared machine. `after_state_change` draws the screen of the new state."""
+    return Machine(model=None, after_state_change="entered", **machine_spec(screens))
+
+
+def mermaid(screens: Iterable[Screen]) -> str:
+    """The same machine drawn by transitions itself (mermaid; no graphviz needed)."""
+    machine = GraphMachine(
+        model=None, graph_engine="mermaid", show_conditions=True, **machine_spec(screens)
     )
 
+    class Drawing:
+        """A model at the initial state, only to ask the machine for its graph."""
 
-def mermaid(machine: Machine) -> str:
-    """The machine as a mermaid state diagram (auto `to_*` moves left out)."""
-    lines = ["stateDiagram-v2", "    [*] --> welcome"]
-    for name, event in machine.events.items():
-        if name.startswith("to_"):
-            continue
-        for source, transitions in event.transitions.items():
-            for transition in transitions:
-                lines.append(f"    {source} --> {transition.dest}: {name}")
-    lines.append("    paused --> menu: resume")
-    lines.append("    deleting --> menu: cancel")
-    return "\n".join(lines)
+    model = Drawing()
+    machine.add_model(model)
+    return str(model.get_graph().draw(None))  # type: ignore[attr-defined]

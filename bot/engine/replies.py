@@ -13,11 +13,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Button:
-    """A button press comes back as `Choice(screen, revision, option)`."""
+    """A button press comes back as `Choice(screen, option)`."""
 
     label: str
     screen: str
-    revision: int
     option: str
 
 
@@ -28,6 +27,9 @@ class Message:
     # True when this message re-draws the screen a button was just pressed on (a multi
     # choice toggled); channels that can edit messages edit instead of sending anew.
     redraw: bool = False
+    # True for a side list (languages, links to revoke): its buttons stay valid from any
+    # older message, so channels leave them in place when the next screen arrives.
+    lasting: bool = False
 
     @property
     def flat_buttons(self) -> tuple[Button, ...]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bot.engine.answer_value import read
+
 
 @dataclass
 class Conversation:
@@ -12,7 +14,6 @@ class Conversation:
 
     state: str = "welcome"
     locale: str = "nl"
-    revision: int = 0
     consented: bool = False
     mode: str | None = None  # alone | together | for_other
     name: str | None = None  # how to address the person
@@ -42,6 +43,5 @@ class AnswerView:
 
     @property
     def option_ids(self) -> tuple[str, ...]:
-        if "option" in self.value:
-            return (self.value["option"],)
-        return tuple(self.value.get("options", ()))
+        """The options chosen; empty for text, scale, voice and person answers."""
+        return read(self.value).option_ids

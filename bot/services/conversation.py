@@ -20,6 +20,7 @@ from bot.engine.replies import (
     CreateShareLink,
     DeleteEverything,
     Document,
+    Effect,
     ExportData,
     ListShareLinks,
     Notice,
@@ -30,12 +31,14 @@ from bot.engine.replies import (
     SetProfile,
     ShowSummary,
 )
+from bot.engine.screens import links as links_screen
 from bot.i18n import negotiate, translator
 from bot.services.runtime import Runtime
 from bot.services.sharing import Clock, ShareLinks
+from bot.services.summaries import load_summary
+from bot.services.views import answer_views, conversation_of, conversation_record
 from bot.storage.models import Participant
 from bot.storage.repository import Repository
-from bot.summary.model import build_summary
 from bot.summary.text import render_text
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ class Handled:
     """What the channel needs to show: replies in order, plus how to treat a button press."""
 
     replies: list[Reply] = field(default_factory=list)
+    effects: list[Effect] = field(default_factory=list)  # what the engine asked for (done)
     echo: str | None = None
     stale: bool = False
     duplicate: bool = False
@@ -83,22 +87,30 @@ class ConversationService:
                 if await repo.seen_event(participant.id, event.event_id):
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
-                stored = await repo.load_conversation(participant.id)
+                stored = conversation_of(
+                    await repo.load_conversation(participant.id),
+                    default_locale=runtime.settings.default_locale,
+                )
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
-                latest = await repo.latest_answers(participant.person_id)
-                views = {qid: record.view() for qid, record in latest.items()}
+                views = answer_views(await repo.latest_answers(participant.person_id))
             conversation, outcome = runtime.engine.handle(stored, views, event)
             if participant is None:
                 if not conversation.consented:
                     # Nothing is stored before consent: not even that this chat exists.
                     return Handled(
                         replies=outcome.replies,
+                        effects=outcome.effects,
                         echo=outcome.echo,
                         stale=outcome.stale,
                         locale=conversation.locale,
                     )
                 participant = await repo.create_participant(channel, event.user_id, event.chat_id)
-            handled = Handled(echo=outcome.echo, stale=outcome.stale, locale=conversation.locale)
+            handled = Handled(
+                effects=outcome.effects,
+                echo=outcome.echo,
+                stale=outcome.stale,
+                locale=conversation.locale,
+            )
             deleted = False
             for item in outcome.items:
                 if isinstance(item, DeleteEverything):
@@ -134,7 +146,8 @@ class ConversationService:
                 else:
                     handled.replies.append(item)
             if not deleted:
-                await repo.save_conversation(participant.id, conversation)
+                record = conversation_record(conversation)
+                await repo.save_conversation(participant.id, record.state, record.context)
                 await repo.mark_event(participant.id, event.event_id)
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",
@@ -154,15 +167,8 @@ class ConversationService:
                 await repo.mark_blocked(participant.id)
 
     async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
-        person = await repo.person(participant.person_id)
-        latest = await repo.latest_answers(participant.person_id)
-        summary = build_summary(
-            self.runtime.flow,
-            latest,
-            locale=locale,
-            person_name=repo.person_name(person) if person else None,
-            mode=person.mode if person else None,
-            now=datetime.now(UTC),
+        summary = await load_summary(
+            repo, self.runtime.flow, participant.person_id, locale=locale, now=datetime.now(UTC)
         )
         return render_text(summary)
 
@@ -228,6 +234,10 @@ class ConversationService:
     async def sharing(
         self, repo: Repository, participant: Participant, conversation: Conversation, item: Any
     ) -> list[Reply]:
+        if isinstance(item, ListShareLinks):
+            tr = translator(conversation.locale)
+            links = await self.share_links.link_views(repo.session, participant.person_id, tr)
+            return links_screen.render(tr, conversation.locale, links)
         result: list[Reply] = await self.share_links.handle_effect(
             repo, participant, conversation, item
         )

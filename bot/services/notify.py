@@ -1,14 +1,6 @@
 """Sending a short message to a person outside a conversation turn (e.g. "your summary was
-opened"). Each channel registers one sender; whoever needs to notify calls `notify`.
-
-How a channel takes part (one call at start-up):
-
-    from bot.services import notify
-
-    async def send(address: str, text: str) -> None:      # address: the chat id as stored
-        await bot.send_message(int(address), text)
-
-    notify.register("telegram", send)
+opened"). The host registers each running channel's sender; whoever needs to notify calls
+`notify` on the registry it was given.
 
 A notification must never break what triggered it: a missing sender or a failing one is
 logged (channel and exception type only, never the text or the address) and swallowed.
@@ -53,20 +45,3 @@ class NotifierRegistry:
             await asyncio.wait_for(sender(address, text), SEND_TIMEOUT_SECONDS)
         except Exception as exc:  # a notification never breaks the request that caused it
             log.warning("notification failed channel=%s: %s", channel, type(exc).__name__)
-
-
-registry = NotifierRegistry()
-
-
-def register(channel: str, sender: Sender) -> None:
-    """Register the sender of a channel in the process-wide registry."""
-    registry.register(channel, sender)
-
-
-def unregister(channel: str, sender: Sender | None = None) -> None:
-    registry.unregister(channel, sender)
-
-
-async def notify(channel: str, address: str, text: str) -> None:
-    """Send through the process-wide registry (never raises)."""
-    await registry.notify(channel, address, text)

@@ -31,23 +31,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
+from bot.dates import clock_time, day
 from bot.engine import Conversation
 from bot.engine.replies import (
-    Button,
     CreateShareLink,
     LinkReply,
-    ListShareLinks,
-    Message,
     Notice,
     Reply,
     RevokeShareLink,
 )
-from bot.engine.turn import LINKS_SCREEN
+from bot.engine.screens.links import LinkView
 from bot.i18n import N_
+from bot.services.summaries import load_summary
+from bot.services.views import conversation_of
 from bot.storage.models import LinkAccess, Participant, ShareLink
 from bot.storage.repository import Repository
-from bot.summary.dates import clock_time, day, day_and_time
-from bot.summary.model import Summary, as_utc, build_summary
+from bot.summary.model import Summary, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,6 @@ CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
 NOTIFY_EVERY = timedelta(hours=1)
 CODE_COOKIE_SECONDS = 3600
-LOG_LINES_IN_CHAT = 5
 
 
 FORMAT_NAMES = {
@@ -130,8 +128,6 @@ class ShareLinks:
         tr = i18n.translator(conversation.locale)
         if isinstance(effect, CreateShareLink):
             return await self._create_replies(repo, participant, conversation, effect.with_code)
-        if isinstance(effect, ListShareLinks):
-            return await self._list_replies(repo.session, participant, conversation)
         if isinstance(effect, RevokeShareLink):
             if await self.revoke(repo.session, participant.person_id, effect.link_id):
                 return [
@@ -237,67 +233,23 @@ class ShareLinks:
             result[row.link_id].append(row)
         return result
 
-    async def _list_replies(
-        self, session: AsyncSession, participant: Participant, conversation: Conversation
-    ) -> list[Reply]:
-        locale = conversation.locale
-        tr = i18n.translator(locale)
-        links = await self.active(session, participant.person_id)
-        if not links:
-            return [
-                Notice(
-                    tr.gettext(
-                        "U heeft nu geen werkende links. Met /delen maakt u een nieuwe link."
-                    )
-                )
-            ]
+    async def link_views(
+        self, session: AsyncSession, person_id: int, tr: i18n.Translator
+    ) -> list[LinkView]:
+        """The person's working links with their openings, for the /links screen."""
+        links = await self.active(session, person_id)
         history = await self.access_log(session, [link.id for link in links])
-        blocks = [tr.gettext("Uw werkende links:")]
-        buttons = []
-        for number, link in enumerate(links, start=1):
-            facts = [
-                tr.gettext("Link {number}").format(number=number),
-                tr.gettext("gemaakt op {date}").format(date=day(link.created_at, locale)),
-                tr.gettext("werkt tot {date}").format(date=day(link.expires_at, locale)),
-            ]
-            if link.code_hash:
-                facts.append(tr.gettext("met toegangscode"))
-            lines = [" · ".join(facts)]
-            if link.last_opened_at:
-                lines.append(
-                    tr.gettext("Laatst geopend: {moment}").format(
-                        moment=day_and_time(link.last_opened_at, locale)
-                    )
-                )
-            entries = history[link.id]
-            if not entries:
-                lines.append(tr.gettext("Nog niet geopend."))
-            for entry in entries[:LOG_LINES_IN_CHAT]:
-                lines.append(f"  – {day_and_time(entry.at, locale)}: {self.describe(entry, tr)}")
-            if len(entries) > LOG_LINES_IN_CHAT:
-                lines.append(
-                    "  – "
-                    + tr.gettext("en {count} keer eerder").format(
-                        count=len(entries) - LOG_LINES_IN_CHAT
-                    )
-                )
-            blocks.append("\n".join(lines))
-            buttons.append(
-                (
-                    Button(
-                        tr.gettext("Link {number} intrekken").format(number=number),
-                        LINKS_SCREEN,
-                        conversation.revision,
-                        link.id,
-                    ),
-                )
+        return [
+            LinkView(
+                id=link.id,
+                created_at=link.created_at,
+                expires_at=link.expires_at,
+                has_code=link.code_hash is not None,
+                last_opened_at=link.last_opened_at,
+                openings=[(entry.at, self.describe(entry, tr)) for entry in history[link.id]],
             )
-        blocks.append(
-            tr.gettext(
-                "Wilt u een link intrekken? Kies hieronder welke. Daarna werkt die link niet meer."
-            )
-        )
-        return [Message("\n\n".join(blocks), tuple(buttons))]
+            for link in links
+        ]
 
     @staticmethod
     def describe(entry: LinkAccess, tr: i18n.Translator) -> str:
@@ -473,15 +425,8 @@ class ShareLinks:
 
     async def summary(self, session: AsyncSession, person_id: int, locale: str) -> Summary:
         repo = Repository(session, self.cipher)
-        person = await repo.person(person_id)
-        latest = await repo.latest_answers(person_id)
-        return build_summary(
-            self.runtime.flow,
-            latest,
-            locale=locale,
-            person_name=repo.person_name(person) if person else None,
-            mode=person.mode if person else None,
-            now=self.clock(),
+        return await load_summary(
+            repo, self.runtime.flow, person_id, locale=locale, now=self.clock()
         )
 
     # -- telling the person ---------------------------------------------------------------------
@@ -498,7 +443,10 @@ class ShareLinks:
             participant = next((p for p in candidates if p.role == "self"), None)
         if participant is None or participant.blocked_at is not None:
             return None
-        conversation = await repo.load_conversation(participant.id)
+        conversation = conversation_of(
+            await repo.load_conversation(participant.id),
+            default_locale=self.settings.default_locale,
+        )
         return participant, conversation.locale
 
     async def _opened_notification(

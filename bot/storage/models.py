@@ -71,7 +71,6 @@ class ConversationRow(Base):
         ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
     )
     state: Mapped[str] = mapped_column(String(32))
-    revision: Mapped[int] = mapped_column(Integer, default=0)
     context_enc: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.state import AnswerView, Conversation
 from bot.storage.crypto import Cipher
 from bot.storage.models import (
     Answer,
@@ -46,8 +45,13 @@ class AnswerRecord:
     created_at: datetime
     flow_version: int
 
-    def view(self) -> AnswerView:
-        return AnswerView(value=self.value, skipped=self.skipped)
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """Where a participant is: the state in clear (for operations), the rest decrypted."""
+
+    state: str
+    context: dict[str, Any]
 
 
 class Repository:
@@ -101,31 +105,26 @@ class Repository:
             participant.blocked_at = utcnow()
 
     # -- conversation -------------------------------------------------------------------------
-    async def load_conversation(self, participant_id: int) -> Conversation:
+    async def load_conversation(self, participant_id: int) -> ConversationRecord | None:
         row = await self.session.get(ConversationRow, participant_id)
         if row is None:
-            return Conversation()
+            return None
         self._conversations[participant_id] = row
-        data = self.cipher.decrypt_json(row.context_enc, CONTEXT)
-        data["state"] = row.state
-        data["revision"] = row.revision
-        return Conversation.from_dict(data)
+        return ConversationRecord(row.state, self.cipher.decrypt_json(row.context_enc, CONTEXT))
 
-    async def save_conversation(self, participant_id: int, conversation: Conversation) -> None:
-        context = conversation.to_dict()
-        state, revision = context.pop("state"), context.pop("revision")
+    async def save_conversation(
+        self, participant_id: int, state: str, context: dict[str, Any]
+    ) -> None:
         blob = self.cipher.encrypt_json(context, CONTEXT)
         row = self._conversations.get(participant_id) or await self.session.get(
             ConversationRow, participant_id
         )
         if row is None:
             self.session.add(
-                ConversationRow(
-                    participant_id=participant_id, state=state, revision=revision, context_enc=blob
-                )
+                ConversationRow(participant_id=participant_id, state=state, context_enc=blob)
             )
         else:
-            row.state, row.revision, row.context_enc = state, revision, blob
+            row.state, row.context_enc = state, blob
 
     # -- events ---------------------------------------------------------------------------------
     async def seen_event(self, participant_id: int, event_id: str) -> bool:

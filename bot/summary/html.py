@@ -16,7 +16,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from bot import i18n
-from bot.summary.dates import day, day_and_time
+from bot.dates import day, day_and_time
+from bot.summary import attribution
 from bot.summary.first_screen import build_first_screen
 from bot.summary.model import Summary, SummaryItem
 from bot.summary.pzp import form_part
@@ -62,12 +63,7 @@ def app_version() -> str:
 
 
 def who_label(item: SummaryItem, locale: str) -> str:
-    tr = i18n.translator(locale)
-    if item.who == "together":
-        return tr.gettext("samen ingevuld")
-    if item.who == "relative":
-        return tr.gettext("ingevuld door een naaste")
-    return tr.gettext("ingevuld door de persoon zelf")
+    return attribution.who_label(item.who, i18n.translator(locale))
 
 
 def _base_context(locale: str) -> dict[str, Any]:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot import i18n
 from bot.content.model import Flow, Question, QuestionType
+from bot.dates import as_utc
+from bot.engine.answer_value import Kind, read
 from bot.engine.progress import applies, flow_progress
+from bot.engine.state import AnswerView
 from bot.i18n import Translator
 
 
@@ -119,9 +122,7 @@ def build_summary(
     )
 
 
-def _view(record: AnswerLike) -> object:
-    from bot.engine.state import AnswerView
-
+def _view(record: AnswerLike) -> AnswerView:
     return AnswerView(value=dict(record.value), skipped=record.skipped)
 
 
@@ -129,11 +130,6 @@ def _who(record: AnswerLike) -> str:
     if record.together:
         return "together"
     return "relative" if record.role == "relative" else "self"
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything Tijdig stores is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str) -> SummaryItem:
@@ -147,47 +143,39 @@ def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str)
         "pzp_link": question.pzp.link_id if question.pzp else None,
         "topic_id": topic_id,
     }
-    value = record.value
+    reading = read(dict(record.value))
     if record.skipped:
         return SummaryItem(answer=tr.gettext("overgeslagen"), kind="skipped", **common)
-    if "text" in value:
-        return SummaryItem(answer=str(value["text"]), kind="text", free_text=True, **common)
-    if "voice" in value:
+    if reading.kind is Kind.TEXT:
+        return SummaryItem(answer=reading.text, kind="text", free_text=True, **common)
+    if reading.kind is Kind.VOICE:
         return SummaryItem(answer=tr.gettext("(ingesproken bericht)"), kind="voice", **common)
-    if "value" in value:
+    if reading.kind is Kind.SCALE:
         low = tr.pgettext(question.low.context, question.low.source) if question.low else ""
         high = tr.pgettext(question.high.context, question.high.source) if question.high else ""
         answer = tr.gettext("{value} van 5 (1 = {low}, 5 = {high})").format(
-            value=value["value"], low=low, high=high
+            value=reading.text, low=low, high=high
         )
-        number = value["value"]
-        return SummaryItem(
-            answer=answer,
-            kind="scale",
-            value=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
-            **common,
-        )
+        return SummaryItem(answer=answer, kind="scale", value=reading.number, **common)
     if question.type is QuestionType.PERSON:
-        relation_id = value.get("relation")
-        option = question.option(str(relation_id)) if relation_id else None
+        relation_id = reading.relation_id
+        option = question.option(relation_id) if relation_id else None
         relation = (
             tr.pgettext(option.label.context, option.label.source)
             if option
-            else str(value.get("relation_text") or "")
+            else reading.relation_text
         )
-        parts = [str(value.get("name") or ""), relation, str(value.get("phone") or "")]
-        person = {"name": value.get("name"), "relation": relation, "phone": value.get("phone")}
+        parts = [reading.name, relation, reading.phone]
+        person = {"name": reading.name, "relation": relation, "phone": reading.phone or None}
         return SummaryItem(
             answer=" · ".join(p for p in parts if p),
             kind="person",
             free_text=True,
-            option_ids=(str(relation_id),) if relation_id else (),
+            option_ids=(relation_id,) if relation_id else (),
             person=person,
             **common,
         )
-    ids = (
-        [str(value["option"])] if "option" in value else [str(v) for v in value.get("options", [])]
-    )  # type: ignore[union-attr]
+    ids = reading.option_ids
     labels = []
     for option_id in ids:
         option = question.option(option_id)

@@ -4,7 +4,8 @@ share link (`for_professional=True`: who answered and when, and no chat commands
 from __future__ import annotations
 
 from bot import i18n
-from bot.summary.dates import day, day_and_time
+from bot.dates import day, day_and_time
+from bot.summary.attribution import who_label
 from bot.summary.model import Summary
 
 
@@ -25,12 +26,6 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
         lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
     else:
         lines = [tr.gettext("Uw samenvatting")]
-    who = {
-        "together": tr.gettext("samen ingevuld"),
-        "relative": tr.gettext("ingevuld door een naaste"),
-    }
-    if for_professional:
-        who["self"] = tr.gettext("ingevuld door de persoon zelf")
     any_answer = False
     for section in summary.sections:
         if not section.items:
@@ -39,7 +34,9 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
         lines.append("")
         lines.append(f"— {section.title} —")
         for item in section.items:
-            notes = [who[item.who]] if item.who in who else []
+            # In the chat, the person's own answers need no "by the person themself".
+            shown = for_professional or item.who != "self"
+            notes = [who_label(item.who, tr)] if shown else []
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
             note = f" ({', '.join(notes)})" if notes else ""

@@ -34,8 +34,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import i18n
-from bot.services import notify
-from bot.services.notify import Notifier
+from bot.services.notify import Notifier, NotifierRegistry
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
@@ -408,10 +407,12 @@ def create_app(
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
-    app's clock); `notifier` defaults to the process-wide registry of bot.services.notify;
+    app's clock); `notifier` defaults to none registered (the host passes its own);
     `routes` lets a channel add its own (e.g. a Telegram webhook)."""
     sharing = service.share_links
-    web = SummaryWeb(runtime, sharing, notifier or notify.registry, rate_limiter or RateLimiter())
+    web = SummaryWeb(
+        runtime, sharing, notifier or NotifierRegistry(), rate_limiter or RateLimiter()
+    )
     app = Starlette(
         routes=[
             Route("/", web.home),

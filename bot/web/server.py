@@ -1,5 +1,5 @@
-"""Running the web app: on its own (`python -m bot serve`) or in the background of the
-terminal chat and the Telegram bot (`start_background`), on WEB_HOST:WEB_PORT.
+"""Running the web app inside the host's event loop (`start_background`), on
+WEB_HOST:WEB_PORT: beside the terminal chat, beside the Telegram bot, or alone (`serve`).
 
 Uvicorn's access log is off: it would print request paths, and a share link's path is its
 token. The app logs requests itself, with the token replaced.
@@ -14,20 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import socket
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from starlette.routing import BaseRoute
 
-from bot.config import ConfigError, Settings
-from bot.services import notify
+from bot.config import Settings
+from bot.services.notify import Notifier
 from bot.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -49,7 +46,7 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: Any, settings: Settings, *, background: bool) -> uvicorn.Config:
+def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.web_host,
@@ -58,9 +55,9 @@ def uvicorn_config(app: Any, settings: Settings, *, background: bool) -> uvicorn
         server_header=False,
         date_header=False,
         proxy_headers=True,
-        lifespan="off" if background else "auto",
-        log_config=None if background else uvicorn.config.LOGGING_CONFIG,
-        log_level=None if background else "info",
+        lifespan="off",
+        log_config=None,
+        log_level=None,
     )
 
 
@@ -70,24 +67,6 @@ class _QuietServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn that stops on Ctrl-C or SIGTERM and then returns (instead of re-raising the
-    signal), so `serve` can close the database and exit 0."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        stop = (signal.SIGINT, signal.SIGTERM)
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in stop}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
 
 
 @dataclass
@@ -124,19 +103,17 @@ async def start_background(
     runtime: Any,
     service: Any,
     *,
+    notifier: Notifier | None = None,
     routes: Sequence[BaseRoute] = (),
-    lifespan: Callable[[Any], AbstractAsyncContextManager[None]] | None = None,
 ) -> BackgroundWeb:
     """Serve the web app on WEB_HOST:WEB_PORT inside the running event loop.
 
-    Used by the terminal chat (so a link from /delen opens on this machine) and by
-    `python -m bot run`. If the port is taken, this says so on stderr and the chat goes
-    on without the web app. `routes` and `lifespan` let the Telegram webhook ride along.
+    The host starts it for every command (so a link from /delen opens on this machine).
+    If the port is taken, this says so on stderr and the chat goes on without the web
+    app. `routes` lets a channel's webhook ride along on the same port.
     """
     settings: Settings = runtime.settings
-    app = create_app(runtime, service, notify.registry, routes=routes)
-    if lifespan is not None:
-        app.router.lifespan_context = lifespan
+    app = create_app(runtime, service, notifier, routes=routes)
     try:
         sock = bind(settings.web_host, settings.web_port)
     except OSError as exc:
@@ -147,9 +124,7 @@ async def start_background(
         )
         return BackgroundWeb(None, None, settings.web_host, settings.web_port)
     port = sock.getsockname()[1]
-    config = uvicorn_config(app, settings, background=True)
-    if lifespan is not None:
-        config.lifespan = "on"
+    config = uvicorn_config(app, settings)
     server = _QuietServer(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="tijdig-web")
     for _ in range(int(START_TIMEOUT_SECONDS / 0.01)):
@@ -164,60 +139,3 @@ async def start_background(
         return BackgroundWeb(None, None, settings.web_host, port)
     log.info("web app running on %s", handle.url)
     return handle
-
-
-async def serve(settings: Settings) -> int:
-    """`python -m bot serve`: only the web app, until Ctrl-C."""
-    from bot.services.conversation import ConversationService
-    from bot.services.runtime import Runtime
-
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        sock = bind(settings.web_host, settings.web_port)
-    except OSError as exc:
-        raise ConfigError(
-            f"WEB_PORT {settings.web_port} on WEB_HOST {settings.web_host} cannot be used "
-            f"({exc.strerror or exc}); pick another port or stop what uses it"
-        ) from None
-    runtime = None
-    telegram = None
-    try:
-        runtime = await Runtime.create(settings)
-        for line in runtime.notices:
-            print(line, file=sys.stderr)
-        service = ConversationService(runtime)
-        app = create_app(runtime, service, notify.registry)
-        telegram = await _telegram_notifications(settings, service)
-        server = _Server(uvicorn_config(app, settings, background=False))
-        port = sock.getsockname()[1]
-        print(
-            f"Tijdig web app on http://{settings.web_host}:{port} "
-            f"(links are made as {settings.public_base_url}/s/...)",
-            file=sys.stderr,
-        )
-        await server.serve(sockets=[sock])
-    finally:
-        if telegram is not None:
-            with contextlib.suppress(Exception):
-                await telegram.shutdown()
-        if runtime is not None:
-            await runtime.close()
-        sock.close()
-    return 0
-
-
-async def _telegram_notifications(settings: Settings, service: Any) -> Any:
-    """In `serve` alone, tell people on Telegram about openings too (when a token is set)."""
-    if not settings.telegram_bot_token:
-        return None
-    try:
-        from bot.channels.telegram import build_application, register_notifier
-
-        application = build_application(settings, service)
-        await application.initialize()
-        register_notifier(application, service)
-        return application
-    except Exception as exc:  # the web app still serves links without notifications
-        log.warning("Telegram notifications are off in serve mode: %s", type(exc).__name__)
-        return None

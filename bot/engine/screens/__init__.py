@@ -1,0 +1,30 @@
+"""Every screen of the conversation, registered once.
+
+Adding a screen: write `bot/engine/screens/<name>.py` with a `Screen` subclass (its key,
+buttons, drawing, what presses and typing do, and the triggers that arrive at it) and add
+its module to `SCREEN_MODULES`. The machine, the diagram and the engine all read this list.
+"""
+
+from __future__ import annotations
+
+from bot.engine.screens import (
+    consent,
+    deleting,
+    intro,
+    language,
+    links,
+    menu,
+    name,
+    paused,
+    question,
+    welcome,
+    who,
+)
+from bot.engine.screens.base import Screen
+
+SCREEN_MODULES = (welcome, consent, who, name, menu, intro, question, deleting, paused)
+
+SCREENS: dict[str, Screen] = {module.SCREEN.name: module.SCREEN for module in SCREEN_MODULES}
+
+# Side lists: buttons that stay valid from any older message.
+SIDE_LISTS = {language.KEY: language.press, links.KEY: links.press}

@@ -1,0 +1,106 @@
+"""The host: assembles runtime, service, notifier and web app around any channel, runs it,
+and shuts everything down in reverse order. `python -m bot chat|run|serve` all come here.
+
+Channels never import the web server and the web server never imports a channel: they
+meet here. A channel hands over its extra web routes (a webhook) and its notify function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.channels.base import Channel, Notifier
+from bot.config import ConfigError, Settings
+from bot.services.conversation import ConversationService
+from bot.services.notify import NotifierRegistry
+from bot.services.runtime import Runtime
+from bot.web.server import BackgroundWeb, start_background
+
+log = logging.getLogger(__name__)
+
+
+async def run_channel(
+    settings: Settings,
+    channel: Channel | None,
+    *,
+    web: bool = True,
+    web_required: bool = False,
+    notifiers: list[Notifier] | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Run until the channel finishes, `stop` is set, or SIGINT/SIGTERM arrives.
+
+    `channel=None` serves only the web app (`python -m bot serve`); `notifiers` then let
+    openings of a link still reach people on channels that are not running here.
+    """
+    if stop is None:  # an interactive channel lets Ctrl-C interrupt its prompt directly
+        interactive = channel is not None and channel.interactive
+        stop = asyncio.Event() if interactive else stop_on_signals()
+    runtime = await Runtime.create(settings)
+    registry = NotifierRegistry()
+    service = ConversationService(runtime)
+    web_app: BackgroundWeb | None = None
+    started = False
+    try:
+        for notice in runtime.notices:
+            print(notice, file=sys.stderr)
+        for notifier in notifiers or []:
+            registry.register(notifier.name, notifier.notify)
+        if web:
+            routes = channel.routes() if channel is not None else ()
+            web_app = await start_background(runtime, service, notifier=registry, routes=routes)
+            if web_required and not web_app.running:
+                raise ConfigError(
+                    f"WEB_PORT {settings.web_port} on WEB_HOST {settings.web_host} cannot be "
+                    "used; pick another port or stop what uses it"
+                )
+        if channel is not None:
+            registry.register(channel.name, channel.notify)
+            await channel.start(service, web_running=web_app is not None and web_app.running)
+            started = True
+        if channel is None and web_app is not None:
+            print(
+                f"Tijdig web app on {web_app.url} "
+                f"(links are made as {settings.public_base_url}/s/...)",
+                file=sys.stderr,
+            )
+        await _until_done(channel, stop)
+    finally:
+        if channel is not None and started:
+            registry.unregister(channel.name)
+            await channel.stop()
+        if web_app is not None:
+            await web_app.stop()
+        for notifier in notifiers or []:
+            with contextlib.suppress(Exception):
+                await notifier.close()
+        await runtime.close()
+    return 0
+
+
+async def _until_done(channel: Channel | None, stop: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(stop.wait())]
+    if channel is not None:
+        waits.append(asyncio.ensure_future(channel.finished()))
+    try:
+        done, _pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            task.result()  # a channel that failed says so
+    finally:
+        for task in waits:
+            task.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM, so everything shuts down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop

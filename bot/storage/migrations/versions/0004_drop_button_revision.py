@@ -1,0 +1,29 @@
+"""drop the button revision: buttons are told apart by their screen key
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-30 05:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0004'
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('conversation', schema=None) as batch_op:
+        batch_op.drop_column('revision')
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('conversation', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('revision', sa.Integer(), nullable=False, server_default='0')
+        )
