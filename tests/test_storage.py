@@ -404,6 +404,32 @@ async def test_two_people_at_the_same_moment_both_land(
     assert await person_id(runtime, "anna") != await person_id(runtime, "bob")
 
 
+async def test_two_first_consents_of_one_person_racing_make_one_participant(
+    service: ConversationService, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same person taps "Ja" on two phones, or Telegram delivers twice at once: the
+    slower turn finds no participant, then loses the insert to the faster one. It must
+    retry and carry on with the participant that exists, not fail or make a second one."""
+    first = chat_for(service, "racer")
+    await first.start()
+    await first.press("Ja, ik doe mee")  # the faster turn: the participant now exists
+    original = Repository.find_participant
+    misses = [True]
+
+    async def not_yet_committed(self: Repository, *args: object, **kwargs: object) -> object:
+        if misses and misses.pop():
+            return None  # what the slower turn saw before the faster one committed
+        return await original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Repository, "find_participant", not_yet_committed)
+    second = chat_for(service, "racer")
+    handled = await second.say("ja")  # consent typed on the consent screen shown earlier
+    assert not misses, "the race was staged"
+    assert "Wie vult dit in?" in handled.replies[-1].text  # type: ignore[union-attr]
+    counts = await row_counts(runtime)
+    assert counts["participant"] == counts["person"] == 1
+
+
 async def test_many_people_at_once(service: ConversationService, runtime: Runtime) -> None:
     chats = [chat_for(service, f"user{n}") for n in range(8)]
     await asyncio.gather(*(c.ready(name=c.user) for c in chats))

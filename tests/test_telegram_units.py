@@ -29,6 +29,12 @@ def test_every_button_of_every_flow_fits_in_64_bytes(flows_dir: Path) -> None:
                     assert decode_button(data) == (screen, option)
 
 
+def test_button_data_over_64_bytes_is_refused_not_sent() -> None:
+    """Telegram rejects the whole message for one button over 64 bytes: say which."""
+    with pytest.raises(ValueError, match="over 64 bytes"):
+        encode_button(Button("label", "s" * 60, "option"))
+
+
 def test_unreadable_button_data_is_recognised_not_guessed() -> None:
     assert decode_button("0|menu|1|x") is None  # another version
     assert decode_button("1|menu|zz|x") is None

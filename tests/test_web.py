@@ -292,8 +292,19 @@ async def test_five_wrong_codes_lock_the_link(web: Web) -> None:
 
 async def test_a_huge_code_form_is_read_only_as_far_as_needed(web: Web) -> None:
     path, _code = await web.code()
-    response = await web.client.post(path, content=b"code=" + b"9" * 1_000_000)
+    kib_read = 0
+
+    async def a_megabyte_slowly() -> AsyncIterator[bytes]:
+        """The body is handed over as the app asks for it, so what it reads is counted."""
+        nonlocal kib_read
+        yield b"code="
+        for _ in range(1024):
+            kib_read += 1
+            yield b"9" * 1024
+
+    response = await web.client.post(path, content=a_megabyte_slowly())
     assert response.status_code == 403 and "nog 4 keer" in response.text
+    assert kib_read <= 3, f"{kib_read} KiB of a code form were read; 2 KiB is the most"
 
 
 # -- rate limit, log, notification ---------------------------------------------------------------
@@ -491,5 +502,7 @@ def test_questionnaire_json_is_stable(tmp_path: Path) -> None:
     from bot.summary.fhir import questionnaire
 
     flow = load_flows(DEMO_FLOWS)["demo"]
-    text = json.dumps(questionnaire(flow, locale="nl", base_url="https://x.example"))
+    served = questionnaire(flow, locale="nl", base_url="https://x.example")
+    text = json.dumps(served, allow_nan=False)  # NaN or Infinity would raise here
+    assert json.loads(text) == served, "only JSON types (no tuples, sets or NaN)"
     assert json.loads(text)["item"][0]["item"][0]["linkId"] == "goede_dag"
