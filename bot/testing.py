@@ -11,9 +11,12 @@ to the engine alone (answers kept in memory the way the service keeps them).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
+
+from starlette.routing import BaseRoute
 
 from bot.engine import (
     AnswerView,
@@ -206,3 +209,43 @@ class ChatDriver:
         await self.press(title)
         await self.press("begin")
         return self
+
+
+class CollectingChannel:
+    """A channel the host can run, driven from a test: chats made with `chat(user)`,
+    notifications collected in `notices`, and `finish()` ends it like the end of input."""
+
+    name = "test"
+    wants_web = True
+    interactive = False
+
+    def __init__(self) -> None:
+        self.service: ConversationService | None = None
+        self.web_running = False
+        self.started = asyncio.Event()
+        self.stopped = False
+        self.notices: list[tuple[str, str]] = []  # (address, text)
+        self._done = asyncio.Event()
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return ()
+
+    async def start(self, service: ConversationService, *, web_running: bool) -> None:
+        self.service, self.web_running = service, web_running
+        self.started.set()
+
+    async def finished(self) -> None:
+        await self._done.wait()
+
+    def finish(self) -> None:
+        self._done.set()
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def notify(self, address: str, text: str) -> None:
+        self.notices.append((address, text))
+
+    def chat(self, user: str) -> ChatDriver:
+        assert self.service is not None, "the host has not started the channel yet"
+        return ChatDriver.on_service(self.service, user=user, channel=self.name)

@@ -1,0 +1,66 @@
+"""The host: any channel runs with the runtime, the web app and notifications around it.
+
+Why: a new channel (WhatsApp, a web chat) must get all of this by being one file plus one
+registry line; if the host forgot to wire notifications or to shut down, people would
+not hear that their summary was opened, or the database would be left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httpx
+
+from bot.__main__ import build_parser
+from bot.channels import REGISTRY, channel_modules
+from bot.config import Settings
+from bot.host import run_channel
+from bot.testing import CollectingChannel
+from tests.summary_support import link_of
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_every_registered_channel_is_a_subcommand() -> None:
+    commands = {module.COMMAND for module in channel_modules()}
+    assert len(commands) == len(REGISTRY) and commands == {"chat", "run"}
+    parser = build_parser()
+    for command in commands:
+        assert parser.parse_args([command]).command == command
+    assert parser.parse_args(["serve"]).command == "serve"
+
+
+async def test_the_host_wires_web_app_and_notifications_to_the_channel_then_shuts_down(
+    settings: Settings,
+) -> None:
+    port = free_port()
+    settings = settings.model_copy(update={"web_port": port})
+    channel = CollectingChannel()
+    host = asyncio.create_task(run_channel(settings, channel, stop=asyncio.Event()))
+    await asyncio.wait_for(channel.started.wait(), 10)
+    assert channel.web_running
+    chat = channel.chat("anna")
+    await chat.ready()
+    path = link_of(await chat.command("delen")).url.removeprefix(settings.public_base_url)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        assert (await client.get(path)).status_code == 200
+    for _ in range(100):  # the notice is sent after the page, in the background
+        if channel.notices:
+            break
+        await asyncio.sleep(0.05)
+    ((address, text),) = channel.notices
+    assert address == "anna" and "Uw samenvatting is geopend" in text
+    channel.finish()
+    assert await asyncio.wait_for(host, 10) == 0
+    assert channel.stopped
+    async with httpx.AsyncClient() as client:
+        try:
+            await client.get(f"http://127.0.0.1:{port}/health")
+            raise AssertionError("the web app still answers after the host stopped")
+        except httpx.TransportError:
+            pass
