@@ -108,7 +108,7 @@ class Topic:
 
 @dataclass(frozen=True)
 class DiscussRule:
-    """"Om te bespreken": answers that do not fit together, for the professional to discuss.
+    """ "Om te bespreken": answers that do not fit together, for the professional to discuss.
 
     Not an error for the person: the rule is only shown in the summary. It holds when every
     condition in `when` holds on the answers given (a skipped or unanswered question never
