@@ -103,6 +103,8 @@ class FirstScreen:
     people: tuple[ScreenRow, ...]
     treatments: tuple[ScreenRow, ...]
     wishes: tuple[ScreenRow, ...]
+    # "Om te bespreken": answers that do not fit together (the flow's `discuss` rules).
+    to_discuss: tuple[str, ...] = ()
 
 
 def select(summary: Summary, row: Row, *, lead_first: bool = False) -> tuple[SummaryItem, ...]:
@@ -130,4 +132,5 @@ def build_first_screen(summary: Summary) -> FirstScreen:
         people=rows(PEOPLE),
         treatments=rows(TREATMENTS, lead_first=True),
         wishes=rows(WISHES),
+        to_discuss=summary.to_discuss,
     )

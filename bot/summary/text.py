@@ -31,6 +31,10 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
     }
     if for_professional:
         who["self"] = tr.gettext("ingevuld door de persoon zelf")
+    if for_professional and summary.to_discuss:
+        lines.append("")
+        lines.append(f"— {tr.gettext('Om te bespreken')} —")
+        lines.extend(f"• {text}" for text in summary.to_discuss)
     any_answer = False
     for section in summary.sections:
         if not section.items:
@@ -62,6 +66,13 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
                 "Dit zijn de wensen van de persoon om met u te bespreken. Het zijn geen "
                 "medische afspraken en geen wilsverklaring. Wensen worden pas afspraken na "
                 "een gesprek met de huisarts of verpleegkundige."
+            )
+        )
+        lines.append(
+            tr.gettext(
+                "Een wens is geen recht. Een schriftelijke weigering van een behandeling moet "
+                "de arts volgen. Een wens om een behandeling te krijgen, zoals reanimatie of "
+                "IC-opname, niet: de arts beslist of die medisch zinvol is."
             )
         )
     else:
