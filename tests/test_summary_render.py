@@ -344,3 +344,20 @@ def test_the_footer_says_a_wish_is_not_a_right(rich_flow: Flow) -> None:
         assert "Een wens is geen recht." in text
         assert "weigering van een behandeling moet de arts volgen" in " ".join(text.split())
         assert "de arts beslist of die medisch zinvol is" in " ".join(text.split())
+
+
+def test_every_question_a_first_screen_row_names_is_in_the_shipped_flow() -> None:
+    """Rows name Tijdig question ids where the PZP form has no item; a renamed or removed
+    question would silently drop off the GP's first screen."""
+    shipped = load_flows(Path(__file__).resolve().parent.parent / "flows")["tijdig"]
+    named = [qid for row in PEOPLE + TREATMENTS + WISHES for qid in row.question_ids]
+    assert named and [qid for qid in named if shipped.question(qid) is None] == []
+    answers = {
+        "dementie": Record("dementie", {"option": "klachten"}),
+        "huisarts_familie": Record("huisarts_familie", {"option": "alleen_vert"}),
+        "papieren_waar": Record("papieren_waar", {"text": WHERE_PAPER}),
+    }
+    summary = build_summary(shipped, answers, locale="nl", person_name=None, mode=None, now=NOW)
+    screen = build_first_screen(summary)
+    shown = {item.question_id for row in screen.people + screen.wishes for item in row.items}
+    assert shown == set(answers)
