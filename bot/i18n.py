@@ -149,3 +149,10 @@ def flow_texts(flow: Any) -> Iterator[_Extracted]:
                         alias.source,
                         "other words for this option, separated by |",
                     )
+    for rule in getattr(flow, "discuss", ()):
+        yield _Extracted(
+            rule.line,
+            rule.text.context,
+            rule.text.source,
+            "summary, 'Om te bespreken': for the professional, when answers do not fit together",
+        )

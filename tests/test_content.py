@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -26,9 +25,10 @@ import yaml
 from bot.content.loader import ID_PATTERN, load_flows
 from bot.content.model import Flow, Question, QuestionType, Text, Topic
 from bot.content.show import estimated_minutes, flow_table
-from bot.engine import Choice, Command, Conversation, Engine
-from bot.engine.replies import Message, RecordAnswer
+from bot.engine import Conversation, Engine
+from bot.engine.replies import RecordAnswer
 from bot.i18n import SOURCE_LOCALE, available_locales, language_name, translator
+from bot.testing import ChatDriver
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS_DIR = ROOT / "flows"
@@ -44,11 +44,17 @@ MAX_MEDIAN_WORDS = 12
 # Key: (locale, the exact sentence).
 LONG_SENTENCE_ALLOW_LIST: dict[tuple[str, str], str] = {}
 
-# Length of the conversation.
+# Length of the conversation (issue 11: older users rate shorter forms as more useful).
+# Questions are counted as `flows show` counts them: every question that can be asked,
+# follow-ups included; info messages are not questions.
 MIN_TOPICS = 10
-MAX_QUESTIONS = 90
-TOPIC_MINUTES = (3, 10)  # the `minutes` a topic announces
-TOPIC_ESTIMATE = (2.5, 10.5)  # what `flows show` estimates ("about 3-10 minutes")
+MAX_QUESTIONS = 70
+MAX_QUESTIONS_PER_TOPIC = 8
+# Answer buttons on one question, besides the controls the engine adds (skip, later,
+# back, explain, done): a phone screen shows six big buttons without scrolling.
+MAX_ANSWER_BUTTONS = 6
+TOPIC_MINUTES = (2, 10)  # the `minutes` a topic announces
+TOPIC_ESTIMATE = (1.5, 10.5)  # what `flows show` estimates ("about 2-10 minutes")
 
 # The topics CONTENT.md asks for, by the id they have in the flow.
 REQUIRED_TOPICS = {
@@ -61,13 +67,18 @@ REQUIRED_TOPICS = {
     "vertegenwoordiger",
     "zorgwensen",
     "behandelingen",
+    "ic_reanimatie",
     "levenseinde",
+    "vastgelegd",
     "vragen",
 }
 # Heavy topics: asked permission first.
-SENSITIVE_TOPICS = {"behandelingen", "levenseinde"}
-# Where it matters, say that Tijdig is not a doctor: in the treatment topic's intro.
+SENSITIVE_TOPICS = {"behandelingen", "ic_reanimatie", "levenseinde", "vastgelegd"}
+# The treatment topics: say that Tijdig is not a doctor in their intros.
+TREATMENT_TOPICS = ("behandelingen", "ic_reanimatie")
 NOT_A_DOCTOR = {"nl": "geen arts", "en": "not a doctor"}
+# Places to talk on heavy topics (CONTENT.md; issue 11 point 4: 113 beside De Luisterlijn).
+PLACES_TO_TALK = ("De Luisterlijn", "088 0767 000", "113 Zelfmoordpreventie", "0800 0113")
 
 # The six treatments; each offers these five answers and asks "when" after "it depends".
 TREATMENTS = (
@@ -79,6 +90,67 @@ TREATMENTS = (
     "reanimatie",
 )
 TREATMENT_ANSWERS = ["wel", "hangt_af", "niet", "weet_niet", "huisarts"]
+
+# Facts a GP would correct if they were missing or wrong (issue 11 point 1; the sources are
+# in docs/content.md). Per check: where (question id, or "discuss"), which text (text, help,
+# or the rule's text), and the Dutch phrases that must all be there. English is checked by
+# the translation tests and by a reader; these keep the Dutch source from losing the facts.
+LEGAL_FACTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    # WGBO art. 7:465 BW: the fixed order of who decides.
+    "order of representatives": (
+        "vertegenwoordiger",
+        "help",
+        (
+            "in deze volgorde",
+            "mentor of curator",
+            "op papier heeft gekozen",
+            "echtgenoot, geregistreerd partner of levenspartner",
+            "ouder, kind, broer of zus",
+            "alleen als u het op papier zet",
+        ),
+    ),
+    # Not on paper: what that means, and how to put it on paper.
+    "schriftelijke machtiging": (
+        "machtiging_info",
+        "text",
+        ("volgorde van de wet", "op papier", "datum en uw handtekening"),
+    ),
+    # Survival at older age, with a Dutch figure; most survivors recover well.
+    "reanimatie": ("reanimatie", "help", ("1 op de 6", "1 op de 12", "herstelt meestal goed")),
+    "niet-reanimerenverklaring": (
+        "niet_reanimeren",
+        "text",
+        ("niet-reanimerenverklaring", "penning", "zichtbaar", "huisarts"),
+    ),
+    # A written refusal binds the doctor (art. 7:450 lid 3 BW); a request does not.
+    "wish is not a right": (
+        "wens_recht",
+        "text",
+        ("weigeren", "op papier", "moet de arts", "medisch zinvol", "geen recht"),
+    ),
+    "palliatieve zorg with treatment": ("behandeldoel", "help", ("kan samengaan",)),
+    "palliatieve sedatie is not euthanasia": (
+        "niet_meemaken",
+        "help",
+        ("palliatieve sedatie", "geen euthanasie"),
+    ),
+    "euthanasia": (
+        "euthanasie",
+        "help",
+        ("Alleen u kunt erom vragen, nooit uw familie", "een wens, geen recht", "De arts"),
+    ),
+    "donor register since 2020": ("donor", "help", ("sinds 2020", "'geen bezwaar'", "ziekenhuis")),
+    "ICD": ("icd_uitzetten", "text", ("Uw hart stopt er niet door",)),
+    "Wlz-indicatie": ("oud_worden_waar", "help", ("Wlz-indicatie", "CIZ")),
+    "driving from 75": ("autorijden", "help", ("75 jaar", "CBR")),
+}
+# Phrases that must not come back (issue 11 point 1).
+WRONG_PHRASES = (
+    "vaak schade",  # most survivors of reanimatie recover well
+    "comfort voorop",  # antibiotics can serve comfort too
+    "helemaal afhankelijk",  # dependency alone is no ground for euthanasia
+    "Daarna bijvoorbeeld",  # the legal order is fixed, not an open list
+)
 
 # Terms that need an explanation where they first appear: per locale a pattern (case is
 # ignored unless the pattern says otherwise). Where a term first appears, the question has a
@@ -93,6 +165,11 @@ GLOSSARY: dict[str, dict[str, str]] = {
     "levenstestament": {"nl": r"levenstestament", "en": r"lasting power of attorney"},
     "euthanasie": {"nl": r"euthanasie", "en": r"euthanasia"},
     "palliatief": {"nl": r"palliatie", "en": r"palliative"},
+    "palliatieve sedatie": {"nl": r"palliatieve sedatie", "en": r"palliative sedation"},
+    "dementie": {"nl": r"dementie", "en": r"dementia"},
+    "Wlz-indicatie": {"nl": r"Wlz-indicatie", "en": r"Wlz"},
+    "DigiD-machtiging": {"nl": r"DigiD-machtiging", "en": r"DigiD authori[sz]ation"},
+    "beroepsgeheim": {"nl": r"beroepsgeheim", "en": r"confidentiality"},
     "mantelzorg": {"nl": r"mantelzorg", "en": r"informal care|\bcarers?\b"},
     "hospice": {"nl": r"hospice", "en": r"hospice"},
     "donorregister": {"nl": r"donorregister", "en": r"donor register"},
@@ -109,7 +186,6 @@ GLOSSARY: dict[str, dict[str, str]] = {
     "Wmo": {"nl": r"(?-i:\bWmo\b)", "en": r"(?-i:\bWmo\b)"},
     "levensbeschouwing": {"nl": r"levensbeschouwing", "en": r"outlook on life"},
     "geestelijk verzorger": {"nl": r"geestelijk verzorger", "en": r"spiritual carer"},
-    "praktijkondersteuner": {"nl": r"praktijkondersteuner", "en": r"practice nurse"},
 }
 EXPLAINS = {
     "nl": r"\b(is|zijn|betekent|heet|heten|noemen|noemt)\b|:|\(",
@@ -296,7 +372,21 @@ def test_every_ask_if_refers_to_an_earlier_question_and_can_come_true(flow: Flow
             earlier[question.id] = question
 
 
-def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
+def parked_at(engine: Engine, question: Question, locale: str, step: str | None) -> ChatDriver:
+    """A test chat whose stored place is this question (as after /stop there)."""
+    conversation = Conversation(
+        state="question",
+        locale=locale,
+        consented=True,
+        mode="alone",
+        topic=question.topic,
+        question=question.id,
+        step=step if question.type is QuestionType.PERSON else None,
+    )
+    return ChatDriver.on_engine(engine, conversation)
+
+
+async def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
     """The engine offers "Overslaan" on every question, and pressing it records a skip."""
     languages = [(code, language_name(code)) for code in LOCALES]
     engine = Engine(flow, translator, languages)
@@ -305,27 +395,11 @@ def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
     for locale in LOCALES:
         skip_label = translator(locale).gettext("Overslaan")
         for question in asked:
-            ids = {"user_id": "u", "chat_id": "u", "event_id": uuid.uuid4().hex}
-            conversation = Conversation(
-                state="question",
-                locale=locale,
-                consented=True,
-                mode="alone",
-                topic=question.topic,
-                question=question.id,
-                step="name" if question.type is QuestionType.PERSON else None,
-            )
-            conversation, outcome = engine.handle(conversation, {}, Command(name="verder", **ids))
-            screen = [item for item in outcome.replies if isinstance(item, Message)][-1]
-            skip = [b for b in screen.flat_buttons if b.label == skip_label]
-            assert skip, f"{question.id} ({locale}) has no '{skip_label}' button"
-            choice = Choice(
-                question_id=skip[0].screen,
-                option_id=skip[0].option,
-                **{**ids, "event_id": uuid.uuid4().hex},
-            )
-            _, outcome = engine.handle(conversation, {}, choice)
-            assert RecordAnswer(question.id, {}, True) in outcome.effects, question.id
+            chat = parked_at(engine, question, locale, "name")
+            await chat.command("verder")
+            assert skip_label in chat.buttons, f"{question.id} ({locale}) has no '{skip_label}'"
+            await chat.press(skip_label)
+            assert RecordAnswer(question.id, {}, True) in chat.outcome.effects, question.id
 
 
 def test_info_messages_are_not_counted_as_questions(flow: Flow) -> None:
@@ -343,9 +417,36 @@ def test_the_conversation_is_short(flow: Flow) -> None:
     assert total <= MAX_QUESTIONS
     low, high = TOPIC_ESTIMATE
     for topic in flow.topics:
+        assert len(topic.asked_questions) <= MAX_QUESTIONS_PER_TOPIC, topic.id
         assert TOPIC_MINUTES[0] <= topic.minutes <= TOPIC_MINUTES[1], topic.id
         assert low <= estimated_minutes(topic) <= high, topic.id
         assert abs(estimated_minutes(topic) - topic.minutes) <= 2, topic.id
+
+
+async def test_no_question_has_more_than_six_answer_buttons(flow: Flow) -> None:
+    """Counted on the real screens: every button that is not a control (skip, later,
+    back, explain, done, the person step's own controls)."""
+    languages = [(code, language_name(code)) for code in LOCALES]
+    engine = Engine(flow, translator, languages)
+    tr = translator(SOURCE_LOCALE)
+    for question in flow.questions:
+        if not question.is_asked or question.type is QuestionType.TEXT:
+            continue
+        chat = parked_at(engine, question, SOURCE_LOCALE, "relation")
+        await chat.command("verder")
+        assert chat.message is not None
+        screen = chat.message
+        labels = {tr.pgettext(o.label.context, o.label.source) for o in question.options}
+        if question.type is QuestionType.SCALE:
+            answers = [b for b in screen.flat_buttons if b.option.isdigit()]
+            assert len(answers) == 5, question.id
+            continue
+        answers = [b for b in screen.flat_buttons if b.label in labels]
+        assert answers, f"{question.id}: no answer buttons found on its screen"
+        assert len(answers) <= MAX_ANSWER_BUTTONS, f"{question.id}: {len(answers)} answer buttons"
+    # the same limit on the flow data, so a failure names the question even without a screen
+    for question in flow.questions:
+        assert len(question.options) <= MAX_ANSWER_BUTTONS, question.id
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -366,22 +467,131 @@ def test_heavy_topics_ask_permission_and_say_tijdig_is_not_a_doctor(
         topic = flow.topic(topic_id)
         assert topic is not None and topic.permission is not None
         assert tr(topic.permission, locale).rstrip().endswith("?"), topic_id
-    treatments = flow.topic("behandelingen")
-    assert treatments is not None
-    assert NOT_A_DOCTOR[locale] in tr(treatments.intro, locale)
+    for topic_id in TREATMENT_TOPICS:
+        treatments = flow.topic(topic_id)
+        assert treatments is not None
+        assert NOT_A_DOCTOR[locale] in tr(treatments.intro, locale), topic_id
     everything = " ".join(tr(shown.text, locale) for shown in shown_texts(flow))
-    assert "De Luisterlijn" in everything, "offer a place to talk on heavy topics"
+    for place in PLACES_TO_TALK:
+        assert place in everything, f"offer a place to talk on heavy topics: {place}"
 
 
-def test_treatments_offer_five_answers_explain_themselves_and_ask_when(flow: Flow) -> None:
+@pytest.mark.parametrize("locale", LOCALES)
+def test_treatments_offer_five_answers_explain_themselves_and_ask_when(
+    flow: Flow, locale: str
+) -> None:
     for treatment in TREATMENTS:
         question = flow.question(treatment)
-        assert question is not None and question.topic == "behandelingen", treatment
+        assert question is not None and question.topic in TREATMENT_TOPICS, treatment
         assert [option.id for option in question.options] == TREATMENT_ANSWERS, treatment
-        assert question.help is not None and len(sentences(question.help.source)) >= 3
+        # One sentence of explanation in the question itself, then the question; the
+        # longer explanation stays behind "Uitleg".
+        asked = sentences(tr(question.text, locale))
+        assert len(asked) == 2, f"{treatment} ({locale}): explain in one sentence, then ask"
+        assert not asked[0].endswith("?") and asked[1].endswith("?"), treatment
+        assert question.help is not None and len(sentences(tr(question.help, locale))) >= 3
         when = flow.question(f"{treatment}_wanneer")
         assert when is not None and when.type is QuestionType.TEXT, treatment
         assert [(c.question, c.any_of) for c in when.ask_if] == [(treatment, ("hangt_af",))]
+
+
+def test_the_legal_facts_are_stated(flow: Flow) -> None:
+    problems = []
+    for fact, (question_id, field_name, phrases) in LEGAL_FACTS.items():
+        question = flow.question(question_id)
+        assert question is not None, f"{fact}: no question '{question_id}'"
+        text = getattr(question, field_name)
+        assert text is not None, f"{fact}: '{question_id}' has no {field_name}"
+        flat = " ".join(text.source.split())
+        problems += [
+            f"{fact}: {question_id}.{field_name} lacks {p!r}" for p in phrases if p not in flat
+        ]
+    assert problems == []
+
+
+def test_corrected_statements_do_not_come_back(flow: Flow) -> None:
+    everything = " ".join(" ".join(shown.text.source.split()) for shown in shown_texts(flow))
+    assert [phrase for phrase in WRONG_PHRASES if phrase in everything] == []
+
+
+def test_the_heavy_follow_ups_come_after_the_right_answers(flow: Flow) -> None:
+    """De Luisterlijn after "vaak eenzaam" (not "soms"); 113 after "klaar met leven";
+    the niet-reanimeren advice after "nee"; a permission step before a loved one's illness."""
+    conditions = {
+        "luisterlijn": [("eenzaam", ("vaak",))],
+        "praten_113": [("klaar_met_leven", ("soms", "vaak"))],
+        "niet_reanimeren": [("reanimatie", ("niet",))],
+    }
+    for question_id, expected in conditions.items():
+        question = flow.question(question_id)
+        assert question is not None, question_id
+        assert [(c.question, c.any_of) for c in question.ask_if] == expected, question_id
+    ervaring = flow.question("ervaring")
+    assert ervaring is not None and ervaring.topic in SENSITIVE_TOPICS
+    scales = [q for q in flow.questions if q.type is QuestionType.SCALE]
+    assert scales[0].help is not None and "1 tot 5" in scales[0].help.source
+    assert all(q.help is None or "1 tot 5" not in q.help.source for q in scales[1:])
+    zorgplek, sterfplek = flow.question("zorgplek"), flow.question("sterfplek")
+    assert zorgplek is not None and sterfplek is not None
+    for question in (zorgplek, sterfplek):
+        assert any("familie" in o.label.source.lower() for o in question.options), question.id
+
+
+# -- "Om te bespreken" ---------------------------------------------------------------------
+
+# Contradictions issue 11 names; each must have a rule (question, options) -> (question, options).
+REQUIRED_DISCUSS = (
+    (("ic_opname", ("niet",)), ("beademing", ("wel",))),
+    (("reanimatie", ("wel",)), ("ziekenhuisopname", ("niet",))),
+    (("donor", ("donor", "geen_bezwaar", "familie")), ("sterfplek", ("thuis",))),
+    (("donor", ("donor", "geen_bezwaar", "familie")), ("ic_opname", ("niet",))),
+)
+
+
+def discuss_problems(flow: Flow) -> list[str]:
+    """Every rule refers to questions with options, and to options they have."""
+    problems = []
+    for rule in flow.discuss:
+        assert rule.when, rule.id
+        for condition in rule.when:
+            question = flow.question(condition.question)
+            if question is None or not question.options:
+                problems.append(f"{rule.id}: '{condition.question}' is no question with options")
+                continue
+            known = {option.id for option in question.options}
+            for option_id in condition.any_of + condition.none_of:
+                if option_id not in known:
+                    problems.append(f"{rule.id}: '{option_id}' is no option of {question.id}")
+    return problems
+
+
+def test_every_discuss_rule_refers_to_existing_questions_and_options(flow: Flow) -> None:
+    assert flow.discuss, "the flow lists what a professional should discuss"
+    assert discuss_problems(flow) == []
+    for rule in flow.discuss:
+        assert word_count(rule.text.source) <= 30, rule.id
+
+
+def test_the_contradictions_of_the_issue_are_listed(flow: Flow) -> None:
+    for (first, first_options), (second, second_options) in REQUIRED_DISCUSS:
+        answers = {first: first_options[:1], second: second_options[:1]}
+        assert any(rule.holds(answers) for rule in flow.discuss), (first, second)
+        for option_id in first_options:
+            assert any(rule.holds({**answers, first: (option_id,)}) for rule in flow.discuss)
+    assert not any(rule.holds({}) for rule in flow.discuss), "no answers, nothing to discuss"
+
+
+def test_the_discuss_check_flags_an_unknown_question_or_option(flow: Flow) -> None:
+    from bot.content.model import Condition, DiscussRule
+
+    bad = (
+        DiscussRule("a", Text("x.a", "A."), (Condition(question="bestaat_niet", any_of=("ja",)),)),
+        DiscussRule("b", Text("x.b", "B."), (Condition(question="reanimatie", any_of=("ja",)),)),
+        DiscussRule("c", Text("x.c", "C."), (Condition(question="goede_dag", any_of=("ja",)),)),
+    )
+    fake = Flow(id=flow.id, version=1, title=flow.title, topics=flow.topics, discuss=bad)
+    problems = discuss_problems(fake)
+    assert len(problems) == 3, problems
 
 
 def test_every_question_has_a_label_for_the_professional(flow: Flow) -> None:

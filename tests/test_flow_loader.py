@@ -533,3 +533,80 @@ def test_a_yesno_option_can_have_its_own_label_and_nothing_else(tmp_path: Path) 
     labels = {o.id: (o.label.context, o.label.source) for o in question.options}
     assert labels["weet_niet"] == ("proef.verhuizen.option.weet_niet", "Weet ik niet")
     assert labels["ja"] == ("yesno.ja", "Ja"), "the other two keep the shared labels"
+
+
+# -- "Om te bespreken": rules that are data in the flow file ----------------------------------
+
+DISCUSS = """\
+discuss:
+  - id: thuis_verhuizen
+    when:
+      - {question: woonplek, is: thuis}
+      - {question: verhuizen, is: ja}
+    text: Wil thuis wonen, maar ook verhuizen.
+"""
+
+
+def test_discuss_rules_load_and_hold_only_on_given_answers(tmp_path: Path) -> None:
+    path = write(tmp_path / "proef.yaml", flow_text() + DISCUSS)
+    flow = load_flow(path)
+    (rule,) = flow.discuss
+    assert rule.id == "thuis_verhuizen"
+    assert rule.text.context == "proef.discuss.thuis_verhuizen"
+    assert rule.line == line_of(flow_text() + DISCUSS, "id: thuis_verhuizen")
+    assert rule.holds({"woonplek": ("thuis",), "verhuizen": ("ja",)})
+    assert not rule.holds({"woonplek": ("thuis",), "verhuizen": ("nee",)})
+    assert not rule.holds({"woonplek": ("thuis",)}), "an open question never makes a rule hold"
+    negated = DISCUSS.replace("is: ja}", "not: nee}")
+    (rule,) = load_flow(write(tmp_path / "neg.yaml", flow_text() + negated)).discuss
+    assert rule.holds({"woonplek": ("thuis",), "verhuizen": ("weet_niet",)})
+    assert not rule.holds({"woonplek": ("thuis",)}), "'not' needs an answer too"
+
+
+@pytest.mark.parametrize(
+    ("change", "needle", "words"),
+    [
+        ("question: verhuizen,", "question: verhuis,", ("'verhuis'", "no question")),
+        ("is: thuis}", "is: kasteel}", ("'kasteel'", "option of 'woonplek'")),
+        ("is: ja}", "is: misschien}", ("'misschien'", "'verhuizen'")),
+    ],
+)
+def test_a_discuss_rule_with_an_unknown_question_or_option_names_file_and_line(
+    tmp_path: Path, change: str, needle: str, words: tuple[str, ...]
+) -> None:
+    text = flow_text() + DISCUSS.replace(change, needle)
+    path = write(tmp_path / "proef.yaml", text)
+    assert_issue(issues_of(path), path, line_of(text, needle), *words)
+
+
+def test_a_discuss_rule_on_a_text_question_or_without_when_or_text(tmp_path: Path) -> None:
+    questions = QUESTIONS + "      - id: waarom\n        type: text\n        text: Waarom?\n"
+    rules = (
+        "discuss:\n"
+        "  - id: open\n"
+        "    when: {question: waarom, is: ja}\n"
+        "    text: Tekst.\n"
+        "  - id: leeg\n"
+        "    text: Zonder voorwaarde.\n"
+        "  - id: stil\n"
+        "    when: {question: verhuizen, is: ja}\n"
+    )
+    text = flow_text(questions) + rules
+    path = write(tmp_path / "proef.yaml", text)
+    issues = issues_of(path)
+    assert_issue(issues, path, line_of(text, "question: waarom"), "'waarom'", "it has none")
+    assert_issue(issues, path, line_of(text, "id: leeg"), "'when' is missing")
+    assert_issue(issues, path, line_of(text, "id: stil"), "'text' is missing")
+
+
+def test_discuss_texts_are_extracted_and_need_a_translation(
+    tmp_path: Path, own_locales: Path
+) -> None:
+    from bot.i18n import flow_texts
+
+    path = write(tmp_path / "proef.yaml", flow_text() + DISCUSS)
+    flow = load_flow(path)
+    texts = {item.context: item for item in flow_texts(flow)}
+    assert texts["proef.discuss.thuis_verhuizen"].text == "Wil thuis wonen, maar ook verhuizen."
+    issues = translation_issues(flow, ("en",))
+    assert any("proef.discuss.thuis_verhuizen" in i.message and i.path == str(path) for i in issues)

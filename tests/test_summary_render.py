@@ -276,3 +276,88 @@ def test_every_template_text_is_marked_for_translation() -> None:
         source = re.sub(r"\{#.*?#\}", "", template.read_text(encoding="utf-8"), flags=re.S)
         for text in re.findall(r">([^<>{}]+)<", source):
             assert not text.strip() or text.strip() in {"Tijdig", ":"}, (template.name, text)
+
+
+# -- "Om te bespreken" and "a wish is not a right" ----------------------------------------------
+
+DISCUSS_RULES = """\
+discuss:
+  - id: donor_buiten
+    when:
+      - {question: donor, is: ja}
+      - {question: sterfplek, in: [thuis, hospice]}
+    text: Donor, maar wil buiten het ziekenhuis overlijden.
+  - id: reanimatie_zonder_zkh
+    when:
+      - {question: reanimatie, is: wel}
+      - {question: ziekenhuis, is: niet}
+    text: Wel reanimatie, maar niet naar het ziekenhuis.
+  - id: overgeslagen
+    when:
+      - {question: euthanasie, not: geen}
+    text: Een overgeslagen vraag telt niet mee.
+"""
+HOLDS = "Donor, maar wil buiten het ziekenhuis overlijden."
+
+
+@pytest.fixture
+def discuss_flow(tmp_path: Path) -> Flow:
+    directory = write_rich_flow(tmp_path / "flows")
+    path = directory / "rijk.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + DISCUSS_RULES, encoding="utf-8")
+    return load_flows(directory)["rijk"]
+
+
+def test_the_first_screen_lists_what_to_discuss(discuss_flow: Flow) -> None:
+    summary = summarize(discuss_flow)
+    assert summary.to_discuss == (HOLDS,)
+    html = render_summary_html(summary)
+    screen = html[html.index("Voor de zorgverlener") : html.index("Alle onderwerpen")]
+    assert "Om te bespreken" in screen and HOLDS in screen
+    assert screen.index("Om te bespreken") < screen.index("Vertegenwoordiger")
+    assert "niet naar het ziekenhuis" not in html and "overgeslagen vraag" not in html
+    professional = render_text(summary, for_professional=True)
+    assert "Om te bespreken" in professional and HOLDS in professional
+    assert professional.index(HOLDS) < professional.index("Een goede dag")
+    assert HOLDS not in render_text(summary), "not an error for the person: only for the GP"
+    flat = " ".join(
+        " ".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(render_pdf(summary))).pages
+        ).split()
+    )
+    assert "Om te bespreken" in flat and HOLDS in flat
+
+
+def test_nothing_to_discuss_shows_no_heading(rich_flow: Flow) -> None:
+    summary = summarize(rich_flow)
+    assert summary.to_discuss == ()
+    assert "Om te bespreken" not in render_summary_html(summary)
+    assert "Om te bespreken" not in render_text(summary, for_professional=True)
+
+
+def test_the_footer_says_a_wish_is_not_a_right(rich_flow: Flow) -> None:
+    summary = summarize(rich_flow)
+    html = render_summary_html(summary)
+    footer = html[html.index('<footer class="site-footer">') :]
+    professional = render_text(summary, for_professional=True)
+    for text in (footer, professional):
+        assert "Een wens is geen recht." in text
+        assert "weigering van een behandeling moet de arts volgen" in " ".join(text.split())
+        assert "de arts beslist of die medisch zinvol is" in " ".join(text.split())
+
+
+def test_every_question_a_first_screen_row_names_is_in_the_shipped_flow() -> None:
+    """Rows name Tijdig question ids where the PZP form has no item; a renamed or removed
+    question would silently drop off the GP's first screen."""
+    shipped = load_flows(Path(__file__).resolve().parent.parent / "flows")["tijdig"]
+    named = [qid for row in PEOPLE + TREATMENTS + WISHES for qid in row.question_ids]
+    assert named and [qid for qid in named if shipped.question(qid) is None] == []
+    answers = {
+        "dementie": Record("dementie", {"option": "klachten"}),
+        "huisarts_familie": Record("huisarts_familie", {"option": "alleen_vert"}),
+        "papieren_waar": Record("papieren_waar", {"text": WHERE_PAPER}),
+    }
+    summary = build_summary(shipped, answers, locale="nl", person_name=None, mode=None, now=NOW)
+    screen = build_first_screen(summary)
+    shown = {item.question_id for row in screen.people + screen.wishes for item in row.items}
+    assert shown == set(answers)

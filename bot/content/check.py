@@ -49,6 +49,11 @@ def _texts_by_file(flow: Flow) -> Iterator[tuple[str, Any]]:
         single = Flow(id=flow.id, version=flow.version, title=flow.title, topics=(topic,))
         for item in list(flow_texts(single))[1:]:
             yield topic.source or flow.source, item
+    rules = Flow(
+        id=flow.id, version=flow.version, title=flow.title, topics=(), discuss=flow.discuss
+    )
+    for item in list(flow_texts(rules))[1:]:
+        yield flow.source, item
 
 
 def _same_in_both(text: str) -> bool:

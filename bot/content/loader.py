@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.content.model import (
     Condition,
+    DiscussRule,
     Flow,
     Option,
     PzpCode,
@@ -45,6 +46,8 @@ QUESTION_KEYS = {
 }
 OPTION_KEYS = {"id", "label", "aliases", "pzp"}
 CONDITION_KEYS = {"question", "is", "in", "not", "not_in", "answered"}
+FLOW_KEYS = {"id", "version", "title", "topics", "discuss"}
+DISCUSS_KEYS = {"id", "when", "text"}
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class _FlowReader:
         if not isinstance(data, LineDict):
             self.problem(self.path, 1, "a flow file must be a mapping with id, title and topics")
             return None
-        self.unknown_keys(self.path, data, {"id", "version", "title", "topics"}, "flow")
+        self.unknown_keys(self.path, data, FLOW_KEYS, "flow")
         self.flow_id = self.ident(self.path, data, "id", "flow") or "flow"
         version = data.get("version", 1)
         if not isinstance(version, int) or version < 1:
@@ -144,6 +147,7 @@ class _FlowReader:
                 self.topic_paths.setdefault(topic.id, path)
         self.check_ids(topics)
         self.check_conditions(topics)
+        discuss = self.discuss_rules(data, topics)
         if self.issues or title is None:
             return None
         return Flow(
@@ -152,7 +156,70 @@ class _FlowReader:
             title=title,
             topics=tuple(topics),
             source=str(self.path),
+            discuss=discuss,
         )
+
+    def discuss_rules(self, data: LineDict, topics: list[Topic]) -> tuple[DiscussRule, ...]:
+        """`discuss:` answers that do not fit together, listed for the professional under
+        "Om te bespreken". Each rule names questions and options that must exist."""
+        raw_rules = data.get("discuss")
+        if raw_rules is None:
+            return ()
+        if not isinstance(raw_rules, LineList):
+            self.problem(self.path, data.line_of("discuss"), "discuss must be a list of rules")
+            return ()
+        questions = {q.id: q for topic in topics for q in topic.questions}
+        rules: list[DiscussRule] = []
+        seen: set[str] = set()
+        for index, raw in enumerate(raw_rules):
+            if not isinstance(raw, LineDict):
+                self.problem(
+                    self.path, raw_rules.item_lines[index], "a discuss rule must be a mapping"
+                )
+                continue
+            self.unknown_keys(self.path, raw, DISCUSS_KEYS, "discuss rule")
+            rule_id = self.ident(self.path, raw, "id", "discuss rule")
+            if rule_id is None:
+                continue
+            if rule_id in seen:
+                self.problem(self.path, raw.line, f"discuss rule id '{rule_id}' is used twice")
+            seen.add(rule_id)
+            text = self.text(
+                self.path, raw, "text", f"{self.flow_id}.discuss.{rule_id}", required=True
+            )
+            when = self.conditions(self.path, raw, f"discuss rule '{rule_id}'", key="when")
+            if "when" not in raw:
+                self.problem(self.path, raw.line, f"discuss rule '{rule_id}': 'when' is missing")
+            for cond in when:
+                self.check_discuss_condition(rule_id, cond, questions)
+            if text is not None and when:
+                rules.append(DiscussRule(id=rule_id, text=text, when=when, line=raw.line))
+        return tuple(rules)
+
+    def check_discuss_condition(
+        self, rule_id: str, cond: Condition, questions: dict[str, Question]
+    ) -> None:
+        where = f"discuss rule '{rule_id}'"
+        target = questions.get(cond.question)
+        if target is None:
+            self.problem(
+                self.path, cond.line, f"{where} refers to '{cond.question}', which is no question"
+            )
+            return
+        if not target.is_asked:
+            self.problem(
+                self.path, cond.line, f"{where} refers to '{cond.question}', an info message"
+            )
+            return
+        known = {o.id for o in target.options}
+        for option_id in cond.any_of + cond.none_of:
+            if option_id not in known:
+                self.problem(
+                    self.path,
+                    cond.line,
+                    f"{where}: '{option_id}' is not an option of '{cond.question}'"
+                    + (f" (options: {', '.join(sorted(known))})" if known else " (it has none)"),
+                )
 
     def resolve_include(self, raw: Any, line: int) -> tuple[Path, Any]:
         if isinstance(raw, LineDict) and set(raw) == {"include"}:
@@ -363,29 +430,34 @@ class _FlowReader:
         self.problem(path, raw.line_of("pzp"), "an option's pzp is an answer code")
         return None
 
-    def conditions(self, path: Path, raw: LineDict, question_id: str) -> tuple[Condition, ...]:
-        value = raw.get("ask_if")
+    def conditions(
+        self, path: Path, raw: LineDict, question_id: str, key: str = "ask_if"
+    ) -> tuple[Condition, ...]:
+        """`ask_if` of a question, or `when` of a discuss rule (then `question_id` is the
+        rule's description)."""
+        value = raw.get(key)
         if value is None:
             return ()
-        line = raw.line_of("ask_if")
+        who = question_id if key != "ask_if" else f"question '{question_id}'"
+        line = raw.line_of(key)
         items = value if isinstance(value, LineList) else [value]
         result = []
         for item in items:
             if not isinstance(item, LineDict) or not isinstance(item.get("question"), str):
-                self.problem(path, line, f"question '{question_id}': ask_if needs `question: id`")
+                self.problem(path, line, f"{who}: {key} needs `question: id`")
                 continue
-            self.unknown_keys(path, item, CONDITION_KEYS, "ask_if")
+            self.unknown_keys(path, item, CONDITION_KEYS, key)
             any_of = _as_ids(item.get("in", item.get("is")))
             none_of = _as_ids(item.get("not_in", item.get("not")))
             answered = item.get("answered")
             if answered is not None and not isinstance(answered, bool):
-                self.problem(path, item.line, "ask_if answered must be true or false")
+                self.problem(path, item.line, f"{key} answered must be true or false")
                 answered = None
             if any_of is None or none_of is None:
-                self.problem(path, item.line, "ask_if is/in/not/not_in take an option id or a list")
+                self.problem(path, item.line, f"{key} is/in/not/not_in take an option id or a list")
                 continue
             if not any_of and not none_of and answered is None:
-                self.problem(path, item.line, "ask_if needs one of is, in, not, not_in, answered")
+                self.problem(path, item.line, f"{key} needs one of is, in, not, not_in, answered")
                 continue
             result.append(
                 Condition(

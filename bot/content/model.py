@@ -6,6 +6,7 @@ renderer can translate them into any locale at the last moment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -106,12 +107,44 @@ class Topic:
 
 
 @dataclass(frozen=True)
+class DiscussRule:
+    """ "Om te bespreken": answers that do not fit together, for the professional to discuss.
+
+    Not an error for the person: the rule is only shown in the summary. It holds when every
+    condition in `when` holds on the answers given (a skipped or unanswered question never
+    makes a rule hold, also not for `not`).
+    """
+
+    id: str
+    text: Text
+    when: tuple[Condition, ...]
+    line: int = 0
+
+    def holds(self, answers: Mapping[str, tuple[str, ...]]) -> bool:
+        """`answers`: question id -> the option ids of a given (not skipped) answer."""
+        for condition in self.when:
+            given = answers.get(condition.question)
+            if condition.answered is False:
+                if given is not None:
+                    return False
+                continue
+            if given is None:
+                return False
+            if condition.any_of and not set(condition.any_of) & set(given):
+                return False
+            if condition.none_of and set(condition.none_of) & set(given):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
 class Flow:
     id: str
     version: int
     title: Text
     topics: tuple[Topic, ...]
     source: str = ""
+    discuss: tuple[DiscussRule, ...] = ()
     _questions: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

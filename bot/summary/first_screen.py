@@ -1,9 +1,10 @@
 """The first screen for the professional: what matters for care, readable in one minute.
 
 Which answers go where is data, not code: each row lists the linkIds of the national PZP
-form whose answers it shows (an answer carries its linkId from the flow's `pzp:`). Two rows
-have no item on that form (place of care, questions for the GP); for those alone the row
-names Tijdig question ids. A row whose answers are missing says "niet ingevuld".
+form whose answers it shows (an answer carries its linkId from the flow's `pzp:`). Some
+answers have no item on that form (place of care, the wish in case of dementia, where the
+papers are, whether the GP may talk with family, questions for the GP); for those alone a
+row names Tijdig question ids. A row whose answers are missing says "niet ingevuld".
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ PEOPLE: tuple[Row, ...] = (
         "contact",
         N_("Eerste contactpersoon"),
         ("984", "53", "985", "986", "987", "61", "62", "988", "66", "992", "995", "412"),
+        question_ids=("huisarts_familie",),  # may the GP talk with them (no form item)
     ),
-    Row("goal", N_("Belangrijkste doel van de zorg"), ("586", "1408", "999")),
+    Row(
+        "goal",
+        N_("Belangrijkste doel van de zorg"),
+        ("586", "1408", "999"),
+        question_ids=("dementie",),  # the wish in case of dementia (no form item)
+    ),
 )
 
 # The six treatments of PZP part 4: the first linkId is the decision (BehandelBesluit),
@@ -65,6 +72,7 @@ WISHES: tuple[Row, ...] = (
         "directives",
         N_("Eerder vastgelegde wensen en waar ze liggen"),
         ("115", "1197", "1198", "1199"),
+        question_ids=("papieren_waar",),  # where the papers are, and who knows (no form item)
     ),
     Row(
         "matters",
@@ -74,7 +82,7 @@ WISHES: tuple[Row, ...] = (
     Row(
         "questions",
         N_("Vragen voor de huisarts of verpleegkundige"),
-        question_ids=("eigen_vragen", "gesprek_onderwerpen", "vragen_huisarts"),
+        question_ids=("eigen_vragen", "gesprek_onderwerpen"),
     ),
 )
 
@@ -103,6 +111,8 @@ class FirstScreen:
     people: tuple[ScreenRow, ...]
     treatments: tuple[ScreenRow, ...]
     wishes: tuple[ScreenRow, ...]
+    # "Om te bespreken": answers that do not fit together (the flow's `discuss` rules).
+    to_discuss: tuple[str, ...] = ()
 
 
 def select(summary: Summary, row: Row, *, lead_first: bool = False) -> tuple[SummaryItem, ...]:
@@ -130,4 +140,5 @@ def build_first_screen(summary: Summary) -> FirstScreen:
         people=rows(PEOPLE),
         treatments=rows(TREATMENTS, lead_first=True),
         wishes=rows(WISHES),
+        to_discuss=summary.to_discuss,
     )

@@ -54,6 +54,8 @@ class Summary:
     by_question: dict[str, SummaryItem] = field(default_factory=dict)
     complete: bool = False  # every question that applies has an answer (or was skipped)
     flow_title: str = ""
+    # "Om te bespreken": the flow's discuss rules that hold on these answers, translated.
+    to_discuss: tuple[str, ...] = ()
 
     @property
     def answered(self) -> int:
@@ -119,6 +121,18 @@ def build_summary(
         by_question=by_question,
         complete=all(p.complete for p in flow_progress(flow, views)),  # type: ignore[arg-type]
         flow_title=tr.pgettext(flow.title.context, flow.title.source),
+        to_discuss=_to_discuss(flow, by_question, tr),
+    )
+
+
+def _to_discuss(flow: Flow, items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str, ...]:
+    """The flow's `discuss` rules that hold, in the order of the flow file. Only answers
+    that are shown count: a skipped question, or one that no longer applies, never does."""
+    given = {qid: item.option_ids for qid, item in items.items() if item.kind != "skipped"}
+    return tuple(
+        tr.pgettext(rule.text.context, rule.text.source)
+        for rule in flow.discuss
+        if rule.holds(given)
     )
 
 

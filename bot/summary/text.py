@@ -26,6 +26,10 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
         lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
     else:
         lines = [tr.gettext("Uw samenvatting")]
+    if for_professional and summary.to_discuss:
+        lines.append("")
+        lines.append(f"— {tr.gettext('Om te bespreken')} —")
+        lines.extend(f"• {text}" for text in summary.to_discuss)
     any_answer = False
     for section in summary.sections:
         if not section.items:
@@ -59,6 +63,13 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
                 "Dit zijn de wensen van de persoon om met u te bespreken. Het zijn geen "
                 "medische afspraken en geen wilsverklaring. Wensen worden pas afspraken na "
                 "een gesprek met de huisarts of verpleegkundige."
+            )
+        )
+        lines.append(
+            tr.gettext(
+                "Een wens is geen recht. Een schriftelijke weigering van een behandeling moet "
+                "de arts volgen. Een wens om een behandeling te krijgen, zoals reanimatie of "
+                "IC-opname, niet: de arts beslist of die medisch zinvol is."
             )
         )
     else:

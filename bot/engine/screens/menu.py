@@ -33,7 +33,7 @@ class Menu(Screen):
         items = progress.flow_progress(turn.flow, turn.answers)
         if all(item.complete for item in items):
             text = turn._(
-                "U heeft alle onderwerpen gehad. Wat goed!\n\n"
+                "U heeft alle onderwerpen gehad. Dank u wel voor uw tijd.\n\n"
                 "Met /samenvatting ziet u alles op een rij. "
                 "Met /delen maakt u een link voor uw huisarts of verpleegkundige. "
                 "U kunt elk onderwerp opnieuw openen om iets te veranderen."
