@@ -75,6 +75,9 @@ class Question:
     low: Text | None = None
     high: Text | None = None
     pzp: PzpLink | None = None
+    # The question asked about someone else ("Waar zou {name} het liefst wonen?"), for a
+    # relative filling it in for the person or giving their own view; {name} is the person.
+    about: Text | None = None
     line: int = 0
 
     def option(self, option_id: str) -> Option | None:
@@ -98,6 +101,9 @@ class Topic:
     questions: tuple[Question, ...]
     sensitive: bool = False
     permission: Text | None = None
+    # Shown before the topic's questions when someone answers for the person ("answer as
+    # {name} would, and ask {name} if you can"); {name} is the person.
+    proxy_note: Text | None = None
     line: int = 0
     source: str = ""  # the file the topic is written in (an included file, or the flow's)
 
