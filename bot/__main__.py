@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="run the Telegram bot and the web app")
     commands.add_parser("serve", help="run only the web app (summary links)")
+    commands.add_parser(
+        "rotate-key", help="re-wrap the person keys under a new DATA_KEY (stop Tijdig first)"
+    )
 
     flows = commands.add_parser("flows", help="check and inspect the conversation content")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
@@ -59,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             from bot.web.server import serve
 
             return asyncio.run(serve(settings))
+        if args.command == "rotate-key":
+            from bot.storage.rotation import rotate_key_command
+
+            return asyncio.run(rotate_key_command(settings))
     except ConfigError as exc:
         print(f"Tijdig cannot start: {exc}", file=sys.stderr)
         return 2
