@@ -546,7 +546,12 @@ async def run_polling(
 ) -> None:
     try:
         await application.initialize()
-    except InvalidToken:
+    except InvalidToken as exc:
+        if "Not Found" in str(exc) and settings.telegram_api_base_url:  # 401 is the token
+            raise ConfigError(
+                "The Bot API server answers 404 Not Found: TELEGRAM_API_BASE_URL is wrong "
+                "(it should end in /bot or /bot{token})."
+            ) from None
         raise ConfigError(
             "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
         ) from None
