@@ -137,6 +137,14 @@ class SecurityHeaders:
             await send(message)
 
         try:
+            scope.get("query_string", b"").decode("utf-8")
+        except UnicodeDecodeError:  # Starlette would fail on it with a 500
+            status = 400
+            response = PlainTextResponse("Deze link klopt niet. / This link is not valid.", 400)
+            await response(scope, receive, send_with_headers)
+            log.info("web %s %s %s", scope.get("method"), path, status)
+            return
+        try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
             # Never Starlette's bare 500 without our headers, and never the exception's text
