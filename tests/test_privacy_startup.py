@@ -92,3 +92,37 @@ def test_secrets_are_not_shown_by_the_settings() -> None:
     assert settings.require_telegram_token().startswith("123456789:")
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL"):
         load_settings(public_base_url="https://", _env_file=None)
+
+
+async def test_the_bot_reaches_a_bot_api_server_given_as_slash_bot_and_a_404_names_the_url(
+    sqlite_url: str, data_key: str
+) -> None:
+    import asyncio
+
+    from bot.channels.telegram import run_bot
+    from tests.conftest import DEMO_FLOWS
+    from tests.fakebotapi import FakeBotAPI
+
+    token = "123456789:AAE" + "a" * 32
+
+    def settings_with(base: str):  # type: ignore[no-untyped-def]
+        return load_settings(
+            database_url=sqlite_url,
+            data_key=data_key,
+            flows_dir=DEMO_FLOWS,
+            telegram_bot_token=token,
+            telegram_api_base_url=base,
+            _env_file=None,
+        )
+
+    async with FakeBotAPI(token=token) as api:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_bot(settings_with(api.url + "/bot"), stop=stop, web=False))
+        try:
+            await api.wait_for_call("getMe", timeout=15)
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(task, 15) == 0
+
+        with pytest.raises(ConfigError, match="404 Not Found: TELEGRAM_API_BASE_URL is wrong"):
+            await run_bot(settings_with(api.url + "/elders/bot"), stop=asyncio.Event(), web=False)

@@ -547,7 +547,8 @@ async def run_polling(
     try:
         await application.initialize()
     except InvalidToken as exc:
-        if "Not Found" in str(exc) and settings.telegram_api_base_url:  # 401 is the token
+        cause = str(exc.__cause__ or exc)  # PTB re-raises the server's answer as the cause
+        if "Not Found" in cause and settings.telegram_api_base_url:  # 401 is the token
             raise ConfigError(
                 "The Bot API server answers 404 Not Found: TELEGRAM_API_BASE_URL is wrong "
                 "(it should end in /bot or /bot{token})."
