@@ -7,12 +7,35 @@ from bot import i18n
 from bot.summary.dates import day, day_and_time
 from bot.summary.model import Summary
 
+ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI
+POP_ISOLATE = "\u2069"  # PDI
+
+
+def isolate(text: str) -> str:
+    """Text someone typed, as a bidi isolate (FSI ... PDI): a right-to-left override
+    (U+202E) or any other control inside it cannot reorder what follows on the line, such
+    as "(ingevuld door ..., datum)". Its own isolates are balanced first, so that a stray
+    PDI in it cannot close ours early. Isolates end at a line break: call per line."""
+    depth = 0
+    kept = []
+    for character in text:
+        if character in ISOLATES:
+            depth += 1
+        elif character == POP_ISOLATE:
+            if depth == 0:
+                continue
+            depth -= 1
+        kept.append(character)
+    return "\u2068" + "".join(kept) + POP_ISOLATE * (depth + 1)
+
 
 def render_text(summary: Summary, *, for_professional: bool = False) -> str:
     tr = i18n.translator(summary.locale)
     if for_professional:
         if summary.person_name:
-            title = tr.gettext("Wensen voor later van {name}").format(name=summary.person_name)
+            title = tr.gettext("Wensen voor later van {name}").format(
+                name=isolate(summary.person_name)
+            )
         else:
             title = tr.gettext("Wensen voor later")
         lines = [
@@ -22,7 +45,7 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             ),
         ]
     elif summary.person_name:
-        lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
+        lines = [tr.gettext("Samenvatting voor {name}").format(name=isolate(summary.person_name))]
     else:
         lines = [tr.gettext("Uw samenvatting")]
     who = {
@@ -43,9 +66,9 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
             note = f" ({', '.join(notes)})" if notes else ""
-            answer = item.answer
-            if "\n" in answer:
-                answer = "\n    " + answer.replace("\n", "\n    ")
+            answer = "\n    ".join(isolate(line) for line in item.answer.split("\n"))
+            if "\n" in item.answer:
+                answer = "\n    " + answer
             lines.append(f"• {item.label}: {answer}{note}")
     if not any_answer:
         lines.append("")
