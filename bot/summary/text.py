@@ -3,19 +3,27 @@ share link (`for_professional=True`: who answered and when, and no chat commands
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot import i18n
 from bot.summary.dates import day, day_and_time
 from bot.summary.model import Summary
 
 ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI
+# Bidi classes that can move what stands next to them: right-to-left letters and numbers,
+# and every explicit embedding, override and isolate control.
+NEEDS_ISOLATION = {"R", "AL", "AN", "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
 POP_ISOLATE = "\u2069"  # PDI
 
 
 def isolate(text: str) -> str:
-    """Text someone typed, as a bidi isolate (FSI ... PDI): a right-to-left override
-    (U+202E) or any other control inside it cannot reorder what follows on the line, such
-    as "(ingevuld door ..., datum)". Its own isolates are balanced first, so that a stray
-    PDI in it cannot close ours early. Isolates end at a line break: call per line."""
+    """Text someone typed, as a bidi isolate (FSI ... PDI) when it holds right-to-left
+    text or bidi controls: a right-to-left override (U+202E) inside it cannot reorder what
+    follows on the line, such as "(ingevuld door ..., datum)". Its own isolates are
+    balanced first, so that a stray PDI in it cannot close ours early. Isolates end at a
+    line break: call per line."""
+    if not any(unicodedata.bidirectional(c) in NEEDS_ISOLATION for c in text):
+        return text  # left-to-right and neutral only: nothing can be reordered
     depth = 0
     kept = []
     for character in text:
