@@ -270,3 +270,26 @@ def test_fuzz_the_web_app_never_answers_500_and_always_has_the_headers(
         loop.close()
     for token in (plain, coded):
         assert token not in caplog.text
+
+
+async def test_a_query_string_that_is_not_utf8_is_a_400_with_the_headers(
+    service: ConversationService,
+) -> None:
+    token, _, _ = await links(service)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": f"/s/{token}",
+        "raw_path": f"/s/{token}".encode(),
+        "query_string": b"lang=\x80",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("203.0.113.9", 1234),
+        "server": ("testserver", 80),
+    }
+    status, headers = await call(app_for(service), scope, b"")
+    assert status == 400
+    assert_security_headers(headers)

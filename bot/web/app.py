@@ -116,8 +116,9 @@ def usable_cookies(request: Request) -> dict[str, str]:
 class SecurityHeaders:
     """Adds the security headers to every response and logs requests without tokens."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, locale: str = "nl") -> None:
         self.app = app
+        self.locale = locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -140,7 +141,8 @@ class SecurityHeaders:
             scope.get("query_string", b"").decode("utf-8")
         except UnicodeDecodeError:  # Starlette would fail on it with a 500
             status = 400
-            response = PlainTextResponse("Deze link klopt niet. / This link is not valid.", 400)
+            tr = i18n.translator(self.locale)
+            response = PlainTextResponse(tr.gettext("Kijk of u de hele link heeft gebruikt."), 400)
             await response(scope, receive, send_with_headers)
             log.info("web %s %s %s", scope.get("method"), path, status)
             return
@@ -157,7 +159,10 @@ class SecurityHeaders:
             if status:
                 return  # the response had begun; the client sees a cut-off body
             status = 500
-            response = PlainTextResponse("Er ging iets mis. / Something went wrong.", 500)
+            tr = i18n.translator(self.locale)
+            response = PlainTextResponse(
+                tr.gettext("Er ging iets mis. Probeer het over een paar minuten opnieuw."), 500
+            )
             await response(scope, receive, send_with_headers)
         log.info("web %s %s %s", scope.get("method"), path, status)
 
@@ -485,7 +490,7 @@ def create_app(
         ],
         exception_handlers={404: web.not_found, 405: web.not_found},
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, locale=runtime.settings.default_locale)
     trusted = runtime.settings.forwarded_allow_ips
     if trusted:  # only then does X-Forwarded-For name the client (FORWARDED_ALLOW_IPS)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
