@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     for module in channel_modules():
         module.add_arguments(commands.add_parser(module.COMMAND, help=module.HELP))
     commands.add_parser("serve", help="run only the web app (summary links)")
+    commands.add_parser(
+        "rotate-key", help="re-wrap the person keys under a new DATA_KEY (stop Tijdig first)"
+    )
 
     flows = commands.add_parser("flows", help="check and inspect the conversation content")
     flow_commands = flows.add_subparsers(dest="flows_command", required=True)
@@ -41,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "flows":
             return flows_command(args)
         settings = load_settings()
+        if args.command == "rotate-key":
+            from bot.storage.rotation import rotate_key_command
+
+            return asyncio.run(rotate_key_command(settings))
         return asyncio.run(run_command(settings, args))
     except ConfigError as exc:
         print(f"Tijdig cannot start: {exc}", file=sys.stderr)

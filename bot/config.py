@@ -6,17 +6,23 @@ traceback: `load_settings` turns pydantic's report into `ConfigError`.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.i18n import PROJECT_ROOT, available_locales
 
 TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_DATABASE = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'data' / 'tijdig.db'}"
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+URL_SAFE = re.compile(r"^[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%{}-]+$")
 
 
 class ConfigError(Exception):
@@ -28,17 +34,24 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
     )
 
-    telegram_bot_token: str | None = None
+    telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: str | None = None
     database_url: str = DEFAULT_DATABASE
-    data_key: str | None = None
+    data_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8080"
     web_host: str = "127.0.0.1"
     web_port: Annotated[int, Field(ge=0, le=65535)] = 8080
     default_locale: str = "nl"
     share_link_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # Whose X-Forwarded-For counts (comma-separated addresses or networks, or *); empty:
+    # no proxy is trusted, the client is the address that connected.
+    forwarded_allow_ips: str = ""
+    # How long handled-event ids are kept (they only stop redelivered updates).
+    event_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # How long an expired or revoked link and its access log are kept after it stopped.
+    link_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     flows_dir: Path = PROJECT_ROOT / "flows"
 
     @field_validator("database_url")
@@ -55,6 +68,16 @@ class Settings(BaseSettings):
                     "a SQLite database needs a file (sqlite+aiosqlite:///data/tijdig.db); "
                     "in memory, every answer would be lost when Tijdig stops"
                 )
+            return value
+        try:
+            url = make_url(value)
+            port = url.port
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError("it is not a database URL (postgresql+asyncpg://...)") from exc
+        if port is not None and not 1 <= port <= 65535:
+            raise ValueError(f"the port {port} is not between 1 and 65535")
+        if not url.host and "host" not in url.query:  # ?host=/run/postgresql: a socket
+            raise ValueError("it names no host (postgresql+asyncpg://user@host:5432/tijdig)")
         return value
 
     @field_validator("public_base_url", "telegram_webhook_url", "telegram_api_base_url")
@@ -62,9 +85,43 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is None or value == "":
             return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return absolute_url(value)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base_url(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("must be set to the address professionals open")
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or "{" in value:
+            raise ValueError("must be a plain address without ?, # or {} (https://host/path)")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _api_base_url(cls, value: str | None) -> str | None:
+        """Both conventions: `…/bot` (python-telegram-bot's) and `…/bot{token}`; a bare
+        server address gets `/bot{token}`. Always ends up with `{token}` in it."""
+        if value is None or "{token}" in value:
+            return value
+        if value.endswith("/bot"):
+            return value + "{token}"
+        return value + "/bot{token}"
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            if item == "*":
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5,10.1.0.0/16)"
+                ) from None
+        return ",".join(items)
 
     @field_validator("telegram_webhook_secret")
     @classmethod
@@ -95,7 +152,7 @@ class Settings(BaseSettings):
         return None if raw in ("", ":memory:") else Path(raw)
 
     def require_telegram_token(self) -> str:
-        token = self.telegram_bot_token
+        token = self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
         if not token:
             raise ConfigError(
                 "TELEGRAM_BOT_TOKEN is not set: ask @BotFather for a token and put it in .env "
@@ -107,6 +164,38 @@ class Settings(BaseSettings):
                 "(it should look like 123456789:AAE...)."
             )
         return token
+
+
+def absolute_url(value: str) -> str:
+    """An absolute http(s) URL with a real host, or ValueError saying what is wrong."""
+    if not URL_SAFE.match(value):
+        raise ValueError("must be a URL without spaces, quotes or < > characters")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not value.lower().startswith(parts.scheme + "://"):
+        raise ValueError("must start with http:// or https://")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError("has a port that is not a number between 0 and 65535") from None
+    if parts.username or parts.password:
+        raise ValueError("must not contain a user name or password")
+    if not host:
+        raise ValueError("must name a host, as in https://tijdig.example.nl")
+    if port == 0:
+        raise ValueError("has port 0")
+    if not _valid_host(host):
+        raise ValueError(f"has a host that is not a valid name or address ({host})")
+    return value.rstrip("/")
+
+
+def _valid_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(HOST_LABEL.match(label) for label in labels)
 
 
 def load_settings(**overrides: object) -> Settings:

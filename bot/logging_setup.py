@@ -4,6 +4,9 @@ Our own log lines name ids and kinds, never texts or names. Libraries are less c
 their chatty levels: python-telegram-bot logs whole messages at DEBUG, httpx logs Bot API
 URLs (which contain the token) at INFO, aiosqlite and SQLAlchemy log statements with their
 parameters, uvicorn's access log holds share-link paths. They are capped at WARNING.
+WeasyPrint warns with the very character it has no glyph for (a name in a script no font
+covers would appear in the log letter by letter), and fontTools logs glyph names at its
+chatty levels: those two are capped at ERROR.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ NOISY_LIBRARIES = (
     "asyncpg",
     "uvicorn.access",
     "apscheduler",
-    "weasyprint",
-    "fontTools",
     "alembic",
 )
+# Libraries whose warnings can quote what a person typed.
+TEXT_ECHOING_LIBRARIES = ("weasyprint", "fontTools")
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -33,3 +36,12 @@ def configure_logging(level: int = logging.INFO) -> None:
 def cap_library_logs() -> None:
     for name in NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    hold_text_echoing_libraries()
+
+
+def hold_text_echoing_libraries() -> None:
+    """Called by every PDF rendering too, so it holds in any host and any test."""
+    for name in TEXT_ECHOING_LIBRARIES:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.ERROR:
+            logger.setLevel(logging.ERROR)

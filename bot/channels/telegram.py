@@ -109,7 +109,13 @@ class TelegramChannel:
         application = self.application
         try:
             await application.initialize()
-        except InvalidToken:
+        except InvalidToken as exc:
+            cause = str(exc.__cause__ or exc)  # PTB re-raises the server's answer as the cause
+            if "Not Found" in cause and self.settings.telegram_api_base_url:  # 401: the token
+                raise ConfigError(
+                    "The Bot API server answers 404 Not Found: TELEGRAM_API_BASE_URL is wrong "
+                    "(it should end in /bot or /bot{token})."
+                ) from None
             raise ConfigError(
                 "Telegram does not accept TELEGRAM_BOT_TOKEN; check it with @BotFather."
             ) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -50,7 +51,7 @@ class TerminalChat:
         if stripped.startswith("/") and len(stripped) > 1:
             name, _, args = stripped[1:].partition(" ")
             return Command(name=name, args=args, **ids)
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
+        if stripped.isascii() and stripped.isdigit() and 1 <= int(stripped) <= len(self.buttons):
             button = self.buttons[int(stripped) - 1]
             return Choice(question_id=button.screen, option_id=button.option, **ids)
         return Text(text=line.rstrip("\n"), **ids)
@@ -66,6 +67,7 @@ class TerminalChat:
         await self.send(Start(user_id=self.user, chat_id=self.user, event_id=uuid.uuid4().hex))
 
     async def line(self, line: str) -> None:
+        line = re.sub("[\ud800-\udfff]", "\ufffd", line)  # bytes stdin could not decode
         if self.echo_input:
             self.print(f"> {line.rstrip()}")
         await self.send(self.event(line))

@@ -20,6 +20,7 @@ from bot.i18n import available_locales, language_name, translator
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
+from bot.storage.person_keys import open_keys
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class Runtime:
         flow = load_flow(settings)
         key_file = settings.sqlite_path.with_suffix(".key") if settings.sqlite_path else None
         try:
-            master, notice = load_or_create_key(settings.data_key, key_file)
+            master, notice = load_or_create_key(settings.data_key, key_file, settings.sqlite_path)
         except DataKeyError as exc:
             raise ConfigError(f"{exc}.") from None
         except OSError as exc:
@@ -72,6 +73,7 @@ class Runtime:
         sessions = session_factory(db)
         try:
             await check_key(sessions, cipher)
+            cipher = await open_keys(sessions, cipher)
         except DataKeyError:
             await db.dispose()
             raise ConfigError(

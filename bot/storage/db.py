@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.util.exc import CommandError
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+from bot.config import ConfigError
+from bot.storage.models import Base
+from bot.storage.person_keys import ERASED
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class DatabaseNotUsable(ConfigError):
+    """The database is there but is not one Tijdig can use; the message is one sentence."""
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -21,13 +38,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            make_private(Path(path.split("?", 1)[0]))
         engine = create_async_engine(
             url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_private(database: Path) -> None:
+    """The database file and its -wal/-shm readable by the owner only (SQLite gives the side
+    files the database file's mode), in a folder of the owner's only when Tijdig makes it."""
+    folder = database.parent
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)
+    if not database.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, *(Path(f"{database}{side}") for side in SQLITE_SIDE_FILES)):
+        with contextlib.suppress(FileNotFoundError):
+            if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                path.chmod(0o600)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -40,11 +73,39 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted rows are overwritten with zeros, not just marked free.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint_after_erase(session: Session) -> None:
+    """After an erase is committed on SQLite, copy the WAL into the database (where
+    secure_delete has zeroed the rows) and truncate it, so the old pages leave the -wal."""
+    if not session.info.pop(ERASED, False):
+        return
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    connection = bind.raw_connection()  # not the session's: outside any transaction
+    try:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = cursor.fetchone()[0]
+        cursor.close()
+    finally:
+        connection.close()
+    if busy:
+        log.warning("the WAL could not be truncated after an erase (a reader was busy)")
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_erase(session: Session) -> None:
+    session.info.pop(ERASED, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
@@ -59,7 +120,24 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+def _upgrade(connection: Connection) -> None:
+    tables = set(inspect(connection).get_table_names())
+    ours = sorted(tables & set(Base.metadata.tables))
+    if ours and "alembic_version" not in tables:
+        raise DatabaseNotUsable(
+            "The database at DATABASE_URL already has tables that Tijdig did not make "
+            f"({', '.join(ours[:3])}); give Tijdig an empty database of its own."
+        )
+    try:
+        command.upgrade(alembic_config(connection), "head")
+    except CommandError as exc:
+        raise DatabaseNotUsable(
+            "The database at DATABASE_URL was set up by another program or a newer Tijdig "
+            f"({str(exc).splitlines()[0]}); give Tijdig a database of its own."
+        ) from None
+
+
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration; safe to run at every start."""
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        await connection.run_sync(_upgrade)

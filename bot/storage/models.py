@@ -15,7 +15,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -44,6 +44,12 @@ class Person(Base):
     mode: Mapped[str | None] = mapped_column(String(16))  # alone | together | for_other
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The key `name_enc` is sealed with, loaded along so that the name decrypts at once.
+    key: Mapped[PersonKeyRow | None] = relationship(
+        primaryjoin="Person.id == foreign(PersonKeyRow.person_id)",
+        lazy="selectin",
+        viewonly=True,
+    )
 
 
 class Participant(Base):
@@ -60,6 +66,12 @@ class Participant(Base):
     role: Mapped[str] = mapped_column(String(16), default="self")  # self | relative
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The person's key, which `address_enc` is sealed with (see bot/storage/person_keys.py).
+    person_key: Mapped[PersonKeyRow | None] = relationship(
+        primaryjoin="Participant.person_id == foreign(PersonKeyRow.person_id)",
+        lazy="selectin",
+        viewonly=True,
+    )
 
 
 class ConversationRow(Base):
@@ -164,3 +176,28 @@ class KeyCheck(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value_enc: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PersonKeyRow(Base):
+    """A person's own data key, wrapped (encrypted) with a key derived from DATA_KEY.
+
+    Every `*_enc` value about the person is sealed with it and names it by `id`. Erasing the
+    person deletes this row first: every copy of their ciphertexts anywhere is noise then.
+    """
+
+    __tablename__ = "person_key"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # hex of the 16-byte id
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), unique=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatabaseSecret(Base):
+    """A secret of the whole database (the lookup key), wrapped with DATA_KEY, so that it
+    stays the same when DATA_KEY is rotated."""
+
+    __tablename__ = "database_secret"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)

@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.storage.crypto import Cipher
+from bot.storage.crypto import Cipher, PersonKey
 from bot.storage.models import (
     Answer,
     ConversationRow,
@@ -24,6 +25,7 @@ from bot.storage.models import (
     ShareLink,
     utcnow,
 )
+from bot.storage.person_keys import PersonKeys
 
 ANSWER = "answer.value"
 NAME = "person.name"
@@ -58,6 +60,7 @@ class Repository:
     def __init__(self, session: AsyncSession, cipher: Cipher) -> None:
         self.session = session
         self.cipher = cipher
+        self.keys = PersonKeys(session, cipher)  # everything personal uses the person's key
         # The session's identity map holds rows weakly; keeping the conversation rows we
         # loaded saves a second SELECT when the same unit of work saves them.
         self._conversations: dict[int, ConversationRow] = {}
@@ -81,19 +84,23 @@ class Repository:
         person = Person()
         self.session.add(person)
         await self.session.flush()
+        key = await self.keys.create(person.id)
         participant = Participant(
             person_id=person.id,
             channel=channel,
             lookup_key=self.lookup_key(channel, user_id),
-            address_enc=self.cipher.encrypt(address.encode(), ADDRESS),
+            address_enc=key.encrypt(address.encode(), ADDRESS),
             role="self",
         )
         self.session.add(participant)
         await self.session.flush()
+        set_committed_value(participant, "person_key", self.keys.rows[person.id])
+        set_committed_value(person, "key", self.keys.rows[person.id])
         return participant
 
     def address(self, participant: Participant) -> str:
-        return self.cipher.decrypt(participant.address_enc, ADDRESS).decode()
+        key = self.keys.loaded(participant.person_id, participant.person_key)
+        return key.decrypt(participant.address_enc, ADDRESS).decode()
 
     async def participants_of(self, person_id: int) -> list[Participant]:
         query = select(Participant).where(Participant.person_id == person_id)
@@ -110,12 +117,13 @@ class Repository:
         if row is None:
             return None
         self._conversations[participant_id] = row
-        return ConversationRecord(row.state, self.cipher.decrypt_json(row.context_enc, CONTEXT))
+        key = await self._key_of_participant(participant_id)
+        return ConversationRecord(row.state, key.decrypt_json(row.context_enc, CONTEXT))
 
     async def save_conversation(
         self, participant_id: int, state: str, context: dict[str, Any]
     ) -> None:
-        blob = self.cipher.encrypt_json(context, CONTEXT)
+        blob = (await self._key_of_participant(participant_id)).encrypt_json(context, CONTEXT)
         row = self._conversations.get(participant_id) or await self.session.get(
             ConversationRow, participant_id
         )
@@ -153,7 +161,7 @@ class Repository:
                 participant_id=participant.id,
                 question_id=question_id,
                 flow_version=flow_version,
-                value_enc=self.cipher.encrypt_json(value, ANSWER),
+                value_enc=(await self.keys.of(participant.person_id)).encrypt_json(value, ANSWER),
                 skipped=skipped,
                 together=together,
                 role=participant.role,
@@ -163,12 +171,13 @@ class Repository:
     async def answer_history(self, person_id: int) -> list[AnswerRecord]:
         """Every answer ever given, oldest first (an edit is a later row)."""
         query = select(Answer).where(Answer.person_id == person_id).order_by(Answer.id)
-        rows = (await self.session.execute(query)).scalars()
+        rows = list((await self.session.execute(query)).scalars())
+        key = await self.keys.of(person_id) if rows else None
         return [
             AnswerRecord(
                 id=row.id,
                 question_id=row.question_id,
-                value=self.cipher.decrypt_json(row.value_enc, ANSWER),
+                value=key.decrypt_json(row.value_enc, ANSWER),  # type: ignore[union-attr]
                 skipped=row.skipped,
                 together=row.together,
                 role=row.role,
@@ -190,7 +199,7 @@ class Repository:
         return await self.session.get(Person, person_id)
 
     def person_name(self, person: Person) -> str | None:
-        return self.cipher.decrypt_text(person.name_enc, NAME)
+        return self.keys.loaded(person.id, person.key).decrypt_text(person.name_enc, NAME)
 
     async def record_consent(self, person_id: int) -> None:
         person = await self.session.get(Person, person_id)
@@ -201,10 +210,12 @@ class Repository:
         person = await self.session.get(Person, person_id)
         if person is not None:
             person.mode = mode
-            person.name_enc = self.cipher.encrypt_text(name, NAME)
+            person.name_enc = (await self.keys.of(person_id)).encrypt_text(name, NAME)
 
     async def delete_person(self, person_id: int) -> None:
-        """Erase the person and everything that hangs off them; nothing is left behind."""
+        """Erase the person and everything that hangs off them; nothing is left behind.
+        Their key goes first: from then on no copy of their rows can be read."""
+        await self.keys.destroy(person_id)
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
         link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
         await self.session.execute(delete(LinkAccess).where(LinkAccess.link_id.in_(link_ids)))
@@ -218,3 +229,9 @@ class Repository:
         await self.session.execute(delete(Answer).where(Answer.person_id == person_id))
         await self.session.execute(delete(Participant).where(Participant.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
+
+    async def _key_of_participant(self, participant_id: int) -> PersonKey:
+        participant = await self.session.get(Participant, participant_id)
+        if participant is None:
+            raise LookupError(f"no participant {participant_id}")
+        return self.keys.loaded(participant.person_id, participant.person_key)

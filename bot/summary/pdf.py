@@ -3,6 +3,7 @@ page numbers by the print rules of summary.css."""
 
 from __future__ import annotations
 
+from bot.logging_setup import hold_text_echoing_libraries
 from bot.summary.html import STYLESHEET, render_summary_html
 from bot.summary.model import Summary
 
@@ -28,6 +29,7 @@ def render_pdf(summary: Summary) -> bytes:
     """A4 PDF bytes (they start with %PDF). CPU-bound: call it in a worker thread."""
     from weasyprint import HTML
 
+    hold_text_echoing_libraries()  # WeasyPrint warns with the characters it cannot draw
     html = render_summary_html(summary, for_pdf=True)
     document = HTML(string=html, base_url="about:blank", url_fetcher=_fetcher())
     result: bytes = document.write_pdf(stylesheets=[_stylesheet()])

@@ -3,17 +3,48 @@ share link (`for_professional=True`: who answered and when, and no chat commands
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot import i18n
 from bot.dates import day, day_and_time
 from bot.summary.attribution import who_label
 from bot.summary.model import Summary
+
+ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI
+# Bidi classes that can move what stands next to them: right-to-left letters and numbers,
+# and every explicit embedding, override and isolate control.
+NEEDS_ISOLATION = {"R", "AL", "AN", "LRE", "LRO", "RLE", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI"}
+POP_ISOLATE = "\u2069"  # PDI
+
+
+def isolate(text: str) -> str:
+    """Text someone typed, as a bidi isolate (FSI ... PDI) when it holds right-to-left
+    text or bidi controls: a right-to-left override (U+202E) inside it cannot reorder what
+    follows on the line, such as "(ingevuld door ..., datum)". Its own isolates are
+    balanced first, so that a stray PDI in it cannot close ours early. Isolates end at a
+    line break: call per line."""
+    if not any(unicodedata.bidirectional(c) in NEEDS_ISOLATION for c in text):
+        return text  # left-to-right and neutral only: nothing can be reordered
+    depth = 0
+    kept = []
+    for character in text:
+        if character in ISOLATES:
+            depth += 1
+        elif character == POP_ISOLATE:
+            if depth == 0:
+                continue
+            depth -= 1
+        kept.append(character)
+    return "\u2068" + "".join(kept) + POP_ISOLATE * (depth + 1)
 
 
 def render_text(summary: Summary, *, for_professional: bool = False) -> str:
     tr = i18n.translator(summary.locale)
     if for_professional:
         if summary.person_name:
-            title = tr.gettext("Wensen voor later van {name}").format(name=summary.person_name)
+            title = tr.gettext("Wensen voor later van {name}").format(
+                name=isolate(summary.person_name)
+            )
         else:
             title = tr.gettext("Wensen voor later")
         lines = [
@@ -23,7 +54,7 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             ),
         ]
     elif summary.person_name:
-        lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
+        lines = [tr.gettext("Samenvatting voor {name}").format(name=isolate(summary.person_name))]
     else:
         lines = [tr.gettext("Uw samenvatting")]
     if for_professional and summary.to_discuss:
@@ -44,9 +75,9 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
             note = f" ({', '.join(notes)})" if notes else ""
-            answer = item.answer
-            if "\n" in answer:
-                answer = "\n    " + answer.replace("\n", "\n    ")
+            answer = "\n    ".join(isolate(line) for line in item.answer.split("\n"))
+            if "\n" in item.answer:
+                answer = "\n    " + answer
             lines.append(f"• {item.label}: {answer}{note}")
     if not any_answer:
         lines.append("")

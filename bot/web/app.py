@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -32,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
 from bot.services.notify import Notifier, NotifierRegistry
@@ -66,26 +68,63 @@ SECURITY_HEADERS = {
 }
 ROBOTS = "User-agent: *\nDisallow: /s/\n"
 FHIR_JSON = "application/fhir+json"
-TOKEN_IN_PATH = re.compile(r"^/s/[^/]+")
 MAX_FORM_BYTES = 2048
+# Path segments that are never secret. Every other segment is logged as <token>, wherever it
+# stands: `//s/<token>`, `/S/<token>`, `/x/s/<token>` and `/static/../s/<token>` are near
+# misses a person may type, and their token is as live as in `/s/<token>`.
+PUBLIC_SEGMENTS = frozenset(
+    {
+        "",
+        "s",
+        "static",
+        "summary.css",
+        "fhir",
+        "Questionnaire",
+        "tijdig",
+        "robots.txt",
+        "health",
+        "favicon.ico",
+        "pdf",
+        "txt",
+        "telegram",
+        "webhook",
+        ".",
+        "..",
+    }
+)
+MAX_LOGGED_SEGMENTS = 8
 
 
 def safe_path(path: str) -> str:
     """The request path as it may be logged: a share token never reaches a log."""
-    return TOKEN_IN_PATH.sub("/s/<token>", path)
+    segments = path.split("/")
+    shown = [s if s in PUBLIC_SEGMENTS else "<token>" for s in segments[:MAX_LOGGED_SEGMENTS]]
+    return "/".join(shown) + ("/…" if len(segments) > MAX_LOGGED_SEGMENTS else "")
+
+
+def usable_cookies(request: Request) -> dict[str, str]:
+    """Only cookies that could be Tijdig's: printable ASCII names and values (a cookie such
+    as `tijdig_code_<id>=\xb2.x` is someone else's or a forgery, not a reason for a 500)."""
+    return {
+        name: value
+        for name, value in request.cookies.items()
+        if name.isascii() and value.isascii() and name.isprintable() and value.isprintable()
+    }
 
 
 class SecurityHeaders:
     """Adds the security headers to every response and logs requests without tokens."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, locale: str = "nl") -> None:
         self.app = app
+        self.locale = locale
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = 0
+        path = safe_path(scope.get("path", ""))
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -97,8 +136,34 @@ class SecurityHeaders:
                         headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
-        log.info("web %s %s %s", scope.get("method"), safe_path(scope.get("path", "")), status)
+        try:
+            scope.get("query_string", b"").decode("utf-8")
+        except UnicodeDecodeError:  # Starlette would fail on it with a 500
+            status = 400
+            tr = i18n.translator(self.locale)
+            response = PlainTextResponse(tr.gettext("Kijk of u de hele link heeft gebruikt."), 400)
+            await response(scope, receive, send_with_headers)
+            log.info("web %s %s %s", scope.get("method"), path, status)
+            return
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # Never Starlette's bare 500 without our headers, and never the exception's text
+            # (it may quote what the client sent): its type and where it was raised.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            where = f"{Path(frame.filename).name}:{frame.lineno}"
+            log.error(
+                "web %s %s failed: %s at %s", scope.get("method"), path, type(exc).__name__, where
+            )
+            if status:
+                return  # the response had begun; the client sees a cut-off body
+            status = 500
+            tr = i18n.translator(self.locale)
+            response = PlainTextResponse(
+                tr.gettext("Er ging iets mis. Probeer het over een paar minuten opnieuw."), 500
+            )
+            await response(scope, receive, send_with_headers)
+        log.info("web %s %s %s", scope.get("method"), path, status)
 
 
 class SummaryWeb:
@@ -232,7 +297,7 @@ class SummaryWeb:
                 request.path_params["token"],
                 fmt=fmt,
                 client=self.client(request),
-                cookies=dict(request.cookies),
+                cookies=usable_cookies(request),
                 locale=self.wanted_locale(request),
             )
 
@@ -426,7 +491,10 @@ def create_app(
         ],
         exception_handlers={404: web.not_found, 405: web.not_found},
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, locale=runtime.settings.default_locale)
+    trusted = runtime.settings.forwarded_allow_ips
+    if trusted:  # only then does X-Forwarded-For name the client (FORWARDED_ALLOW_IPS)
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.state.sharing = sharing
     app.state.web = web
     return app

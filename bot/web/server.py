@@ -4,9 +4,10 @@ WEB_HOST:WEB_PORT: beside the terminal chat, beside the Telegram bot, or alone (
 Uvicorn's access log is off: it would print request paths, and a share link's path is its
 token. The app logs requests itself, with the token replaced.
 
-Client addresses: uvicorn trusts X-Forwarded-For only from the addresses in the
-environment variable FORWARDED_ALLOW_IPS (default 127.0.0.1), i.e. from a reverse proxy on
-the same machine. The rate limit and the access log's hashed address depend on it.
+Client addresses: X-Forwarded-For counts only from the addresses in the setting
+FORWARDED_ALLOW_IPS (default empty: from nobody), applied by the app itself (see
+create_app); uvicorn's own proxy handling, which would trust 127.0.0.1 by default, is off.
+The rate limit and the access log's hashed address depend on it.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         date_header=False,
-        proxy_headers=True,
+        proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself
         lifespan="off",
         log_config=None,
         log_level=None,
