@@ -192,6 +192,20 @@ EXPLAINS = {
     "en": r"\b(is|are|means|called|call)\b|:|\(",
 }
 
+# Filling in for someone else (issue 11 point 5; issue 9 point 2, a relative's own view):
+# every asked question has wording about the person (`about`) with {name}, and the heavy
+# topics have a note for whoever answers for the person (`proxy_note`). {name} is what the
+# relative calls the person: a first name, or "uw moeder" as typed. The texts are read with
+# the longer kind of name, so a sentence that is too long with it fails.
+NAME = "{name}"
+SAMPLE_NAME = {"nl": "uw moeder", "en": "your mother"}
+PROXY_NOTE_TOPICS = SENSITIVE_TOPICS  # the treatment and the end-of-life topics
+# {name} may be anyone: no "hij"/"zij" that guesses; repeat {name} or rephrase instead.
+GENDERED = {
+    "nl": r"\b(hij|hem|haar)\b",
+    "en": r"\b(he|she|him|her|his|hers|himself|herself)\b",
+}
+
 # Text that is a leftover, not content.
 PLACEHOLDER = re.compile(
     r"\b(TODO|FIXME|XXX|TBD|lorem|ipsum)\b|\?\?|\.\.\.|…|<[^>]*>|\{[^}]*\}|\[[^\]]*\]",
@@ -219,11 +233,16 @@ def tr(text: Text, locale: str) -> str:
     return translator(locale).pgettext(text.context, text.source)
 
 
+VIEWS = ("self", "about")  # the person's own questions; the same asked about the person
+
+
 @dataclass(frozen=True)
 class Shown:
     """One text as the person sees it, and where it sits."""
 
-    kind: str  # intro, permission, text, option, alias, low, high, help, summary, title
+    # intro, permission, proxy_note, text, about, option, alias, low, high, help, summary,
+    # title
+    kind: str
     text: Text
     topic: Topic
     question: Question | None = None
@@ -231,18 +250,32 @@ class Shown:
     @property
     def running_text(self) -> bool:
         """Full sentences (not button labels, scale ends, titles or summary labels)."""
-        return self.kind in ("intro", "permission", "text", "help")
+        return self.kind in ("intro", "permission", "proxy_note", "text", "about", "help")
+
+    def says(self, locale: str) -> str:
+        """The text as shown; a text about someone else with a name in it."""
+        text = tr(self.text, locale)
+        if self.kind in ("about", "proxy_note"):
+            return text.replace(NAME, SAMPLE_NAME[locale])
+        return text
 
 
-def shown_texts(flow: Flow) -> Iterator[Shown]:
-    """Every text of the flow in reading order: topic, then each question and its help."""
+def shown_texts(flow: Flow, view: str = "self") -> Iterator[Shown]:
+    """Every text of the flow in reading order: topic, then each question and its help.
+    The view "about" is what a relative sees: the topic's note for them, and each question
+    about the person (an info message without such wording stays as it is)."""
     for topic in flow.topics:
         yield Shown("title", topic.title, topic)
         yield Shown("intro", topic.intro, topic)
         if topic.permission:
             yield Shown("permission", topic.permission, topic)
+        if view == "about" and topic.proxy_note:
+            yield Shown("proxy_note", topic.proxy_note, topic)
         for question in topic.questions:
-            yield Shown("text", question.text, topic, question)
+            if view == "about" and question.about is not None:
+                yield Shown("about", question.about, topic, question)
+            else:
+                yield Shown("text", question.text, topic, question)
             for option in question.options:
                 yield Shown("option", option.label, topic, question)
                 for alias in option.aliases:
@@ -287,11 +320,11 @@ def median_words(texts: list[str]) -> float:
 # -- glossary ---------------------------------------------------------------------------------
 
 
-def first_use(flow: Flow, pattern: str, locale: str) -> Shown | None:
-    for shown in shown_texts(flow):
+def first_use(flow: Flow, pattern: str, locale: str, view: str = "self") -> Shown | None:
+    for shown in shown_texts(flow, view):
         if shown.kind in ("alias", "summary", "title"):
             continue
-        if re.search(pattern, tr(shown.text, locale), re.IGNORECASE):
+        if re.search(pattern, shown.says(locale), re.IGNORECASE):
             return shown
     return None
 
@@ -306,7 +339,7 @@ def explained(shown: Shown, pattern: str, locale: str) -> bool:
         and re.search(pattern, tr(question.help, locale), re.IGNORECASE)
     ):
         return True
-    parts = sentences(tr(shown.text, locale))
+    parts = sentences(shown.says(locale))
     for index, sentence in enumerate(parts):
         if re.search(pattern, sentence, re.IGNORECASE):
             nearby = " ".join(parts[index : index + 2])
@@ -314,10 +347,10 @@ def explained(shown: Shown, pattern: str, locale: str) -> bool:
     return False
 
 
-def unexplained_terms(flow: Flow, locale: str) -> list[str]:
+def unexplained_terms(flow: Flow, locale: str, view: str = "self") -> list[str]:
     problems = []
     for term, patterns in GLOSSARY.items():
-        shown = first_use(flow, patterns[locale], locale)
+        shown = first_use(flow, patterns[locale], locale, view)
         if shown is None:
             problems.append(f"{term}: not used in the flow (remove it from GLOSSARY?)")
         elif not explained(shown, patterns[locale], locale):
@@ -486,9 +519,13 @@ def test_treatments_offer_five_answers_explain_themselves_and_ask_when(
         assert [option.id for option in question.options] == TREATMENT_ANSWERS, treatment
         # One sentence of explanation in the question itself, then the question; the
         # longer explanation stays behind "Uitleg".
-        asked = sentences(tr(question.text, locale))
-        assert len(asked) == 2, f"{treatment} ({locale}): explain in one sentence, then ask"
-        assert not asked[0].endswith("?") and asked[1].endswith("?"), treatment
+        assert question.about is not None, treatment
+        for wording in (question.text, question.about):
+            asked = sentences(tr(wording, locale))
+            assert len(asked) == 2, (
+                f"{wording.context} ({locale}): explain in one sentence, then ask"
+            )
+            assert not asked[0].endswith("?") and asked[1].endswith("?"), wording.context
         assert question.help is not None and len(sentences(tr(question.help, locale))) >= 3
         when = flow.question(f"{treatment}_wanneer")
         assert when is not None and when.type is QuestionType.TEXT, treatment
@@ -604,32 +641,37 @@ def test_every_question_has_a_label_for_the_professional(flow: Flow) -> None:
 # -- every text, in every language ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_text_exists_in_every_language(flow: Flow, locale: str) -> None:
+def test_every_text_exists_in_every_language(flow: Flow, locale: str, view: str) -> None:
     missing = []
-    for shown in shown_texts(flow):
+    for shown in shown_texts(flow, view):
         text = tr(shown.text, locale)
         untranslated = locale != SOURCE_LOCALE and text == shown.text.source and len(text) > 3
         if not text.strip() or untranslated:
             missing.append(shown.text.context)
+        elif NAME in shown.text.source and NAME not in text:
+            missing.append(f"{shown.text.context}: the translation lost {NAME}")
     assert missing == []
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_no_placeholder_or_leftover_text(flow: Flow, locale: str) -> None:
+def test_no_placeholder_or_leftover_text(flow: Flow, locale: str, view: str) -> None:
     found = []
-    for shown in shown_texts(flow):
-        text = tr(shown.text, locale)
+    for shown in shown_texts(flow, view):
+        text = shown.says(locale)
         if PLACEHOLDER.search(text) or text != text.strip() or "  " in text:
             found.append(f"{shown.text.context}: {text!r}")
     assert found == []
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_sentences_are_short(flow: Flow, locale: str) -> None:
-    texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+def test_sentences_are_short(flow: Flow, locale: str, view: str) -> None:
+    texts = [shown.says(locale) for shown in shown_texts(flow, view)]
     assert long_sentences(texts, locale) == []
-    running = [tr(shown.text, locale) for shown in shown_texts(flow) if shown.running_text]
+    running = [shown.says(locale) for shown in shown_texts(flow, view) if shown.running_text]
     assert median_words(running) <= MAX_MEDIAN_WORDS
 
 
@@ -639,7 +681,7 @@ def stale_allow_list_entries(
     """Allowed long sentences that the flow no longer shows, or that are no longer long."""
     stale = []
     for locale, sentence in allow_list:
-        texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+        texts = [shown.says(locale) for view in VIEWS for shown in shown_texts(flow, view)]
         shown = any(sentence in sentences(text) for text in texts)
         if not shown or word_count(sentence) <= MAX_WORDS_PER_SENTENCE:
             stale.append((locale, sentence))
@@ -656,9 +698,61 @@ def test_the_allow_list_check_flags_entries_that_are_gone_or_short(flow: Flow) -
     assert stale_allow_list_entries(flow, {gone: "test", short: "test"}) == [gone, short]
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_term_is_explained_where_it_first_appears(flow: Flow, locale: str) -> None:
-    assert unexplained_terms(flow, locale) == []
+def test_every_term_is_explained_where_it_first_appears(flow: Flow, locale: str, view: str) -> None:
+    assert unexplained_terms(flow, locale, view) == []
+
+
+# -- about someone else ---------------------------------------------------------------------
+
+
+def about_problems(flow: Flow) -> list[str]:
+    """Every asked question has wording about the person, with {name}, that asks a question
+    when the person's own wording does; the heavy topics have a note for the relative."""
+    problems = []
+    for question in flow.questions:
+        if not question.is_asked:
+            continue
+        about = question.about
+        if about is None or NAME not in about.source:
+            problems.append(f"{question.id}: no 'about' with {NAME}")
+            continue
+        asks = [s.endswith("?") for s in sentences(question.text.source)]
+        if any(asks) != any(s.endswith("?") for s in sentences(about.source)):
+            problems.append(f"{question.id}: 'about' asks no question, or the text does not")
+    for topic in flow.topics:
+        note = topic.proxy_note
+        if topic.id in PROXY_NOTE_TOPICS and (note is None or NAME not in note.source):
+            problems.append(f"{topic.id}: no 'proxy_note' with {NAME}")
+    return problems
+
+
+def test_every_asked_question_can_be_asked_about_someone_else(flow: Flow) -> None:
+    assert about_problems(flow) == []
+
+
+def name_problems(flow: Flow, locale: str) -> list[str]:
+    """{name} reads well as "Anna" and as "uw moeder": never first in a sentence (it would
+    need a capital), no possessive 's in Dutch ("de papieren van {name}"), no he or she."""
+    problems = []
+    for shown in shown_texts(flow, "about"):
+        if shown.kind not in ("about", "proxy_note"):
+            continue
+        text = tr(shown.text, locale)
+        where = shown.text.context
+        if any(s.lstrip("'\"(").startswith(NAME) for s in sentences(text)):
+            problems.append(f"{where}: a sentence starts with {NAME}")
+        if locale == "nl" and re.search(r"\{name\}'?s\b", text):
+            problems.append(f"{where}: {NAME}'s; write 'van {NAME}'")
+        if re.search(GENDERED[locale], text, re.IGNORECASE):
+            problems.append(f"{where}: he or she; repeat {NAME} or rephrase")
+    return problems
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_name_fits_a_first_name_and_uw_moeder(flow: Flow, locale: str) -> None:
+    assert name_problems(flow, locale) == []
 
 
 # -- the checks can fail ------------------------------------------------------------------------
@@ -670,6 +764,38 @@ def test_the_readability_check_flags_a_25_word_sentence() -> None:
     assert len(long_sentences([f"Korte zin. {sentence} Nog een.", "Goed zo."], "nl")) == 1
     thirteen = "Een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien."
     assert median_words([thirteen, "Kort.", thirteen]) > MAX_MEDIAN_WORDS
+
+
+def test_the_about_checks_flag_a_missing_name_a_statement_and_he_or_she(flow: Flow) -> None:
+    from dataclasses import replace
+
+    def with_about(question_id: str, source: str) -> Flow:
+        topics = tuple(
+            replace(
+                topic,
+                questions=tuple(
+                    replace(q, about=Text(f"test.{q.id}.about", source))
+                    if q.id == question_id
+                    else q
+                    for q in topic.questions
+                ),
+            )
+            for topic in flow.topics
+        )
+        return Flow(id=flow.id, version=flow.version, title=flow.title, topics=topics)
+
+    assert len(about_problems(with_about("eenzaam", "Voelt uw moeder zich eenzaam?"))) == 1
+    assert len(about_problems(with_about("eenzaam", "{name} is soms eenzaam."))) == 1
+    for text in ("{name} voelt zich eenzaam?", "Voelt hij zich eenzaam, {name}?"):
+        assert len(name_problems(with_about("eenzaam", text), "nl")) == 1, text
+    assert len(name_problems(with_about("geldzaken", "Wie regelt {name}s geld?"), "nl")) == 1
+    no_note = Flow(
+        id=flow.id,
+        version=flow.version,
+        title=flow.title,
+        topics=tuple(replace(t, proxy_note=None) for t in flow.topics),
+    )
+    assert len(about_problems(no_note)) == len(PROXY_NOTE_TOPICS)
 
 
 def test_the_glossary_check_flags_an_unexplained_term() -> None:
