@@ -766,36 +766,40 @@ def test_the_readability_check_flags_a_25_word_sentence() -> None:
     assert median_words([thirteen, "Kort.", thirteen]) > MAX_MEDIAN_WORDS
 
 
-def test_the_about_checks_flag_a_missing_name_a_statement_and_he_or_she(flow: Flow) -> None:
-    from dataclasses import replace
-
-    def with_about(question_id: str, source: str) -> Flow:
-        topics = tuple(
-            replace(
-                topic,
-                questions=tuple(
-                    replace(q, about=Text(f"test.{q.id}.about", source))
-                    if q.id == question_id
-                    else q
-                    for q in topic.questions
-                ),
-            )
-            for topic in flow.topics
+def test_the_about_checks_flag_a_missing_name_a_statement_and_he_or_she() -> None:
+    def fake(about: str | None, note: str | None = "Antwoord zoals {name} het zou zeggen.") -> Flow:
+        question = Question(
+            id="eenzaam",
+            topic="t",
+            type=QuestionType.CHOICE,
+            text=Text("test.eenzaam.text", "Voelt u zich weleens eenzaam?"),
+            about=Text("test.eenzaam.about", about) if about else None,
         )
-        return Flow(id=flow.id, version=flow.version, title=flow.title, topics=topics)
+        topics = tuple(
+            Topic(
+                id=topic_id,
+                title=Text(f"test.{topic_id}.title", "Titel"),
+                intro=Text(f"test.{topic_id}.intro", "Over zorg."),
+                minutes=3,
+                questions=(question,) if topic_id == "t" else (),
+                proxy_note=Text(f"test.{topic_id}.proxy_note", note) if note else None,
+            )
+            for topic_id in ("t", *sorted(PROXY_NOTE_TOPICS))
+        )
+        return Flow(id="test", version=1, title=Text("test.title", "Test"), topics=topics)
 
-    assert len(about_problems(with_about("eenzaam", "Voelt uw moeder zich eenzaam?"))) == 1
-    assert len(about_problems(with_about("eenzaam", "{name} is soms eenzaam."))) == 1
-    for text in ("{name} voelt zich eenzaam?", "Voelt hij zich eenzaam, {name}?"):
-        assert len(name_problems(with_about("eenzaam", text), "nl")) == 1, text
-    assert len(name_problems(with_about("geldzaken", "Wie regelt {name}s geld?"), "nl")) == 1
-    no_note = Flow(
-        id=flow.id,
-        version=flow.version,
-        title=flow.title,
-        topics=tuple(replace(t, proxy_note=None) for t in flow.topics),
-    )
-    assert len(about_problems(no_note)) == len(PROXY_NOTE_TOPICS)
+    assert about_problems(fake("Voelt {name} zich weleens eenzaam?")) == []
+    assert name_problems(fake("Voelt {name} zich weleens eenzaam?"), "nl") == []
+    for about in (None, "Voelt uw moeder zich eenzaam?", "Soms is het eenzaam voor {name}."):
+        assert len(about_problems(fake(about))) == 1, about
+    for about in (
+        "{name} voelt zich eenzaam?",
+        "Voelt hij zich eenzaam, {name}?",
+        "Zijn {name}s vrienden ver weg?",
+    ):
+        assert len(name_problems(fake(about), "nl")) == 1, about
+    missing_notes = about_problems(fake("Voelt {name} zich eenzaam?", note=None))
+    assert len(missing_notes) == len(PROXY_NOTE_TOPICS)
 
 
 def test_the_glossary_check_flags_an_unexplained_term() -> None:
