@@ -143,7 +143,26 @@ LEGAL_FACTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ICD": ("icd_uitzetten", "text", ("Uw hart stopt er niet door",)),
     "Wlz-indicatie": ("oud_worden_waar", "help", ("Wlz-indicatie", "CIZ")),
     "driving from 75": ("autorijden", "help", ("75 jaar", "CBR")),
+    # The same facts where a relative reads them about the person (`about`).
+    "schriftelijke machtiging, about": (
+        "machtiging_info",
+        "about",
+        ("volgorde van de wet", "zelf op papier", "de datum en de handtekening van {name}"),
+    ),
+    "wish is not a right, about": (
+        "wens_recht",
+        "about",
+        ("weigeren", "op papier", "moet de arts", "medisch zinvol", "geen recht"),
+    ),
+    "niet-reanimerenverklaring, about": (
+        "niet_reanimeren",
+        "about",
+        ("niet-reanimerenverklaring", "penning", "zichtbaar", "huisarts"),
+    ),
+    "ICD, about": ("icd_uitzetten", "about", ("Het hart stopt er niet door",)),
 }
+# Euthanasia: only the person can ask, never the family; said to a relative before the topic.
+EUTHANASIA_PROXY_NOTE = ("vastgelegd", ("alleen {name} zelf", "nooit de familie"))
 # Phrases that must not come back (issue 11 point 1).
 WRONG_PHRASES = (
     "vaak schade",  # most survivors of reanimatie recover well
@@ -543,6 +562,12 @@ def test_the_legal_facts_are_stated(flow: Flow) -> None:
         problems += [
             f"{fact}: {question_id}.{field_name} lacks {p!r}" for p in phrases if p not in flat
         ]
+    topic_id, phrases = EUTHANASIA_PROXY_NOTE
+    topic = flow.topic(topic_id)
+    assert topic is not None and topic.proxy_note is not None, topic_id
+    problems += [
+        f"{topic_id}.proxy_note lacks {p!r}" for p in phrases if p not in topic.proxy_note.source
+    ]
     assert problems == []
 
 
