@@ -124,10 +124,19 @@ def flow_texts(flow: Any) -> Iterator[_Extracted]:
             yield _Extracted(
                 topic.line, topic.permission.context, topic.permission.source, "asks permission"
             )
+        if topic.proxy_note:
+            yield _Extracted(
+                topic.line,
+                topic.proxy_note.context,
+                topic.proxy_note.source,
+                "note before the topic's questions for someone who answers for the person; "
+                "{name} is the person (a first name, or e.g. 'your mother')",
+            )
         for q in topic.questions:
             kind = f"{q.type.value} question"
             for label, text in (
                 ("text", q.text),
+                ("the question asked about someone else; {name} is the person", q.about),
                 ("help (Uitleg)", q.help),
                 ("summary label for the GP", q.summary),
                 ("scale: low end", q.low),

@@ -143,7 +143,26 @@ LEGAL_FACTS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "ICD": ("icd_uitzetten", "text", ("Uw hart stopt er niet door",)),
     "Wlz-indicatie": ("oud_worden_waar", "help", ("Wlz-indicatie", "CIZ")),
     "driving from 75": ("autorijden", "help", ("75 jaar", "CBR")),
+    # The same facts where a relative reads them about the person (`about`).
+    "schriftelijke machtiging, about": (
+        "machtiging_info",
+        "about",
+        ("volgorde van de wet", "zelf op papier", "de datum en de handtekening van {name}"),
+    ),
+    "wish is not a right, about": (
+        "wens_recht",
+        "about",
+        ("weigeren", "op papier", "moet de arts", "medisch zinvol", "geen recht"),
+    ),
+    "niet-reanimerenverklaring, about": (
+        "niet_reanimeren",
+        "about",
+        ("niet-reanimerenverklaring", "penning", "zichtbaar", "huisarts"),
+    ),
+    "ICD, about": ("icd_uitzetten", "about", ("Het hart stopt er niet door",)),
 }
+# Euthanasia: only the person can ask, never the family; said to a relative before the topic.
+EUTHANASIA_PROXY_NOTE = ("vastgelegd", ("alleen {name} zelf", "nooit de familie"))
 # Phrases that must not come back (issue 11 point 1).
 WRONG_PHRASES = (
     "vaak schade",  # most survivors of reanimatie recover well
@@ -192,6 +211,20 @@ EXPLAINS = {
     "en": r"\b(is|are|means|called|call)\b|:|\(",
 }
 
+# Filling in for someone else (issue 11 point 5; issue 9 point 2, a relative's own view):
+# every asked question has wording about the person (`about`) with {name}, and the heavy
+# topics have a note for whoever answers for the person (`proxy_note`). {name} is what the
+# relative calls the person: a first name, or "uw moeder" as typed. The texts are read with
+# the longer kind of name, so a sentence that is too long with it fails.
+NAME = "{name}"
+SAMPLE_NAME = {"nl": "uw moeder", "en": "your mother"}
+PROXY_NOTE_TOPICS = SENSITIVE_TOPICS  # the treatment and the end-of-life topics
+# {name} may be anyone: no "hij"/"zij" that guesses; repeat {name} or rephrase instead.
+GENDERED = {
+    "nl": r"\b(hij|hem|haar)\b",
+    "en": r"\b(he|she|him|her|his|hers|himself|herself)\b",
+}
+
 # Text that is a leftover, not content.
 PLACEHOLDER = re.compile(
     r"\b(TODO|FIXME|XXX|TBD|lorem|ipsum)\b|\?\?|\.\.\.|…|<[^>]*>|\{[^}]*\}|\[[^\]]*\]",
@@ -219,11 +252,16 @@ def tr(text: Text, locale: str) -> str:
     return translator(locale).pgettext(text.context, text.source)
 
 
+VIEWS = ("self", "about")  # the person's own questions; the same asked about the person
+
+
 @dataclass(frozen=True)
 class Shown:
     """One text as the person sees it, and where it sits."""
 
-    kind: str  # intro, permission, text, option, alias, low, high, help, summary, title
+    # intro, permission, proxy_note, text, about, option, alias, low, high, help, summary,
+    # title
+    kind: str
     text: Text
     topic: Topic
     question: Question | None = None
@@ -231,18 +269,32 @@ class Shown:
     @property
     def running_text(self) -> bool:
         """Full sentences (not button labels, scale ends, titles or summary labels)."""
-        return self.kind in ("intro", "permission", "text", "help")
+        return self.kind in ("intro", "permission", "proxy_note", "text", "about", "help")
+
+    def says(self, locale: str) -> str:
+        """The text as shown; a text about someone else with a name in it."""
+        text = tr(self.text, locale)
+        if self.kind in ("about", "proxy_note"):
+            return text.replace(NAME, SAMPLE_NAME[locale])
+        return text
 
 
-def shown_texts(flow: Flow) -> Iterator[Shown]:
-    """Every text of the flow in reading order: topic, then each question and its help."""
+def shown_texts(flow: Flow, view: str = "self") -> Iterator[Shown]:
+    """Every text of the flow in reading order: topic, then each question and its help.
+    The view "about" is what a relative sees: the topic's note for them, and each question
+    about the person (an info message without such wording stays as it is)."""
     for topic in flow.topics:
         yield Shown("title", topic.title, topic)
         yield Shown("intro", topic.intro, topic)
         if topic.permission:
             yield Shown("permission", topic.permission, topic)
+        if view == "about" and topic.proxy_note:
+            yield Shown("proxy_note", topic.proxy_note, topic)
         for question in topic.questions:
-            yield Shown("text", question.text, topic, question)
+            if view == "about" and question.about is not None:
+                yield Shown("about", question.about, topic, question)
+            else:
+                yield Shown("text", question.text, topic, question)
             for option in question.options:
                 yield Shown("option", option.label, topic, question)
                 for alias in option.aliases:
@@ -287,11 +339,11 @@ def median_words(texts: list[str]) -> float:
 # -- glossary ---------------------------------------------------------------------------------
 
 
-def first_use(flow: Flow, pattern: str, locale: str) -> Shown | None:
-    for shown in shown_texts(flow):
+def first_use(flow: Flow, pattern: str, locale: str, view: str = "self") -> Shown | None:
+    for shown in shown_texts(flow, view):
         if shown.kind in ("alias", "summary", "title"):
             continue
-        if re.search(pattern, tr(shown.text, locale), re.IGNORECASE):
+        if re.search(pattern, shown.says(locale), re.IGNORECASE):
             return shown
     return None
 
@@ -306,7 +358,7 @@ def explained(shown: Shown, pattern: str, locale: str) -> bool:
         and re.search(pattern, tr(question.help, locale), re.IGNORECASE)
     ):
         return True
-    parts = sentences(tr(shown.text, locale))
+    parts = sentences(shown.says(locale))
     for index, sentence in enumerate(parts):
         if re.search(pattern, sentence, re.IGNORECASE):
             nearby = " ".join(parts[index : index + 2])
@@ -314,10 +366,10 @@ def explained(shown: Shown, pattern: str, locale: str) -> bool:
     return False
 
 
-def unexplained_terms(flow: Flow, locale: str) -> list[str]:
+def unexplained_terms(flow: Flow, locale: str, view: str = "self") -> list[str]:
     problems = []
     for term, patterns in GLOSSARY.items():
-        shown = first_use(flow, patterns[locale], locale)
+        shown = first_use(flow, patterns[locale], locale, view)
         if shown is None:
             problems.append(f"{term}: not used in the flow (remove it from GLOSSARY?)")
         elif not explained(shown, patterns[locale], locale):
@@ -486,9 +538,13 @@ def test_treatments_offer_five_answers_explain_themselves_and_ask_when(
         assert [option.id for option in question.options] == TREATMENT_ANSWERS, treatment
         # One sentence of explanation in the question itself, then the question; the
         # longer explanation stays behind "Uitleg".
-        asked = sentences(tr(question.text, locale))
-        assert len(asked) == 2, f"{treatment} ({locale}): explain in one sentence, then ask"
-        assert not asked[0].endswith("?") and asked[1].endswith("?"), treatment
+        assert question.about is not None, treatment
+        for wording in (question.text, question.about):
+            asked = sentences(tr(wording, locale))
+            assert len(asked) == 2, (
+                f"{wording.context} ({locale}): explain in one sentence, then ask"
+            )
+            assert not asked[0].endswith("?") and asked[1].endswith("?"), wording.context
         assert question.help is not None and len(sentences(tr(question.help, locale))) >= 3
         when = flow.question(f"{treatment}_wanneer")
         assert when is not None and when.type is QuestionType.TEXT, treatment
@@ -506,6 +562,12 @@ def test_the_legal_facts_are_stated(flow: Flow) -> None:
         problems += [
             f"{fact}: {question_id}.{field_name} lacks {p!r}" for p in phrases if p not in flat
         ]
+    topic_id, phrases = EUTHANASIA_PROXY_NOTE
+    topic = flow.topic(topic_id)
+    assert topic is not None and topic.proxy_note is not None, topic_id
+    problems += [
+        f"{topic_id}.proxy_note lacks {p!r}" for p in phrases if p not in topic.proxy_note.source
+    ]
     assert problems == []
 
 
@@ -604,32 +666,37 @@ def test_every_question_has_a_label_for_the_professional(flow: Flow) -> None:
 # -- every text, in every language ------------------------------------------------------------
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_text_exists_in_every_language(flow: Flow, locale: str) -> None:
+def test_every_text_exists_in_every_language(flow: Flow, locale: str, view: str) -> None:
     missing = []
-    for shown in shown_texts(flow):
+    for shown in shown_texts(flow, view):
         text = tr(shown.text, locale)
         untranslated = locale != SOURCE_LOCALE and text == shown.text.source and len(text) > 3
         if not text.strip() or untranslated:
             missing.append(shown.text.context)
+        elif NAME in shown.text.source and NAME not in text:
+            missing.append(f"{shown.text.context}: the translation lost {NAME}")
     assert missing == []
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_no_placeholder_or_leftover_text(flow: Flow, locale: str) -> None:
+def test_no_placeholder_or_leftover_text(flow: Flow, locale: str, view: str) -> None:
     found = []
-    for shown in shown_texts(flow):
-        text = tr(shown.text, locale)
+    for shown in shown_texts(flow, view):
+        text = shown.says(locale)
         if PLACEHOLDER.search(text) or text != text.strip() or "  " in text:
             found.append(f"{shown.text.context}: {text!r}")
     assert found == []
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_sentences_are_short(flow: Flow, locale: str) -> None:
-    texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+def test_sentences_are_short(flow: Flow, locale: str, view: str) -> None:
+    texts = [shown.says(locale) for shown in shown_texts(flow, view)]
     assert long_sentences(texts, locale) == []
-    running = [tr(shown.text, locale) for shown in shown_texts(flow) if shown.running_text]
+    running = [shown.says(locale) for shown in shown_texts(flow, view) if shown.running_text]
     assert median_words(running) <= MAX_MEDIAN_WORDS
 
 
@@ -639,7 +706,7 @@ def stale_allow_list_entries(
     """Allowed long sentences that the flow no longer shows, or that are no longer long."""
     stale = []
     for locale, sentence in allow_list:
-        texts = [tr(shown.text, locale) for shown in shown_texts(flow)]
+        texts = [shown.says(locale) for view in VIEWS for shown in shown_texts(flow, view)]
         shown = any(sentence in sentences(text) for text in texts)
         if not shown or word_count(sentence) <= MAX_WORDS_PER_SENTENCE:
             stale.append((locale, sentence))
@@ -656,9 +723,61 @@ def test_the_allow_list_check_flags_entries_that_are_gone_or_short(flow: Flow) -
     assert stale_allow_list_entries(flow, {gone: "test", short: "test"}) == [gone, short]
 
 
+@pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_term_is_explained_where_it_first_appears(flow: Flow, locale: str) -> None:
-    assert unexplained_terms(flow, locale) == []
+def test_every_term_is_explained_where_it_first_appears(flow: Flow, locale: str, view: str) -> None:
+    assert unexplained_terms(flow, locale, view) == []
+
+
+# -- about someone else ---------------------------------------------------------------------
+
+
+def about_problems(flow: Flow) -> list[str]:
+    """Every asked question has wording about the person, with {name}, that asks a question
+    when the person's own wording does; the heavy topics have a note for the relative."""
+    problems = []
+    for question in flow.questions:
+        if not question.is_asked:
+            continue
+        about = question.about
+        if about is None or NAME not in about.source:
+            problems.append(f"{question.id}: no 'about' with {NAME}")
+            continue
+        asks = [s.endswith("?") for s in sentences(question.text.source)]
+        if any(asks) != any(s.endswith("?") for s in sentences(about.source)):
+            problems.append(f"{question.id}: 'about' asks no question, or the text does not")
+    for topic in flow.topics:
+        note = topic.proxy_note
+        if topic.id in PROXY_NOTE_TOPICS and (note is None or NAME not in note.source):
+            problems.append(f"{topic.id}: no 'proxy_note' with {NAME}")
+    return problems
+
+
+def test_every_asked_question_can_be_asked_about_someone_else(flow: Flow) -> None:
+    assert about_problems(flow) == []
+
+
+def name_problems(flow: Flow, locale: str) -> list[str]:
+    """{name} reads well as "Anna" and as "uw moeder": never first in a sentence (it would
+    need a capital), no possessive 's in Dutch ("de papieren van {name}"), no he or she."""
+    problems = []
+    for shown in shown_texts(flow, "about"):
+        if shown.kind not in ("about", "proxy_note"):
+            continue
+        text = tr(shown.text, locale)
+        where = shown.text.context
+        if any(s.lstrip("'\"(").startswith(NAME) for s in sentences(text)):
+            problems.append(f"{where}: a sentence starts with {NAME}")
+        if locale == "nl" and re.search(r"\{name\}'?s\b", text):
+            problems.append(f"{where}: {NAME}'s; write 'van {NAME}'")
+        if re.search(GENDERED[locale], text, re.IGNORECASE):
+            problems.append(f"{where}: he or she; repeat {NAME} or rephrase")
+    return problems
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_name_fits_a_first_name_and_uw_moeder(flow: Flow, locale: str) -> None:
+    assert name_problems(flow, locale) == []
 
 
 # -- the checks can fail ------------------------------------------------------------------------
@@ -670,6 +789,42 @@ def test_the_readability_check_flags_a_25_word_sentence() -> None:
     assert len(long_sentences([f"Korte zin. {sentence} Nog een.", "Goed zo."], "nl")) == 1
     thirteen = "Een twee drie vier vijf zes zeven acht negen tien elf twaalf dertien."
     assert median_words([thirteen, "Kort.", thirteen]) > MAX_MEDIAN_WORDS
+
+
+def test_the_about_checks_flag_a_missing_name_a_statement_and_he_or_she() -> None:
+    def fake(about: str | None, note: str | None = "Antwoord zoals {name} het zou zeggen.") -> Flow:
+        question = Question(
+            id="eenzaam",
+            topic="t",
+            type=QuestionType.CHOICE,
+            text=Text("test.eenzaam.text", "Voelt u zich weleens eenzaam?"),
+            about=Text("test.eenzaam.about", about) if about else None,
+        )
+        topics = tuple(
+            Topic(
+                id=topic_id,
+                title=Text(f"test.{topic_id}.title", "Titel"),
+                intro=Text(f"test.{topic_id}.intro", "Over zorg."),
+                minutes=3,
+                questions=(question,) if topic_id == "t" else (),
+                proxy_note=Text(f"test.{topic_id}.proxy_note", note) if note else None,
+            )
+            for topic_id in ("t", *sorted(PROXY_NOTE_TOPICS))
+        )
+        return Flow(id="test", version=1, title=Text("test.title", "Test"), topics=topics)
+
+    assert about_problems(fake("Voelt {name} zich weleens eenzaam?")) == []
+    assert name_problems(fake("Voelt {name} zich weleens eenzaam?"), "nl") == []
+    for about in (None, "Voelt uw moeder zich eenzaam?", "Soms is het eenzaam voor {name}."):
+        assert len(about_problems(fake(about))) == 1, about
+    for about in (
+        "{name} voelt zich eenzaam?",
+        "Voelt hij zich eenzaam, {name}?",
+        "Zijn {name}s vrienden ver weg?",
+    ):
+        assert len(name_problems(fake(about), "nl")) == 1, about
+    missing_notes = about_problems(fake("Voelt {name} zich eenzaam?", note=None))
+    assert len(missing_notes) == len(PROXY_NOTE_TOPICS)
 
 
 def test_the_glossary_check_flags_an_unexplained_term() -> None:

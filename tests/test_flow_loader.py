@@ -610,3 +610,118 @@ def test_discuss_texts_are_extracted_and_need_a_translation(
     assert texts["proef.discuss.thuis_verhuizen"].text == "Wil thuis wonen, maar ook verhuizen."
     issues = translation_issues(flow, ("en",))
     assert any("proef.discuss.thuis_verhuizen" in i.message and i.path == str(path) for i in issues)
+
+
+# -- about someone else: `about` and `proxy_note` ---------------------------------------------
+
+ABOUT_QUESTIONS = """\
+      - id: woonplek
+        type: choice
+        text: Waar wilt u wonen?
+        about: Waar zou {name} willen wonen?
+        options:
+          - {id: thuis, label: Thuis}
+          - {id: elders, label: Elders}
+      - id: uitleg
+        type: info
+        text: Hier staat uitleg.
+      - id: verhuizen
+        type: yesno
+        text: Wilt u verhuizen?
+        about: Wil {name} verhuizen?
+"""
+PROXY_NOTE = "    proxy_note: Antwoord zoals {name} het zou zeggen.\n"
+
+
+def about_flow_text(questions: str = ABOUT_QUESTIONS, note: str = PROXY_NOTE) -> str:
+    return flow_text(questions).replace("    questions:\n", note + "    questions:\n", 1)
+
+
+def test_about_and_proxy_note_load_as_texts_with_their_context(tmp_path: Path) -> None:
+    text = about_flow_text()
+    flow = load_flow(write(tmp_path / "proef.yaml", text))
+    woonplek, uitleg, verhuizen = flow.questions
+    assert woonplek.about is not None and verhuizen.about is not None
+    assert (woonplek.about.context, woonplek.about.source) == (
+        "proef.woonplek.about",
+        "Waar zou {name} willen wonen?",
+    )
+    assert verhuizen.about.context == "proef.verhuizen.about"
+    assert uitleg.about is None, "an info message needs no third-person wording"
+    topic = flow.topic("wonen")
+    assert topic is not None and topic.proxy_note is not None
+    assert topic.proxy_note.context == "proef.wonen.proxy_note"
+    assert topic.proxy_note.source == "Antwoord zoals {name} het zou zeggen."
+    # both are optional: a flow without them loads as before
+    plain = load_flow(write(tmp_path / "plain.yaml", flow_text()))
+    assert all(q.about is None for q in plain.questions)
+    assert plain.topics[0].proxy_note is None
+
+
+def test_about_and_proxy_note_are_extracted_and_need_a_translation(tmp_path: Path) -> None:
+    from bot.i18n import flow_texts
+
+    path = write(tmp_path / "proef.yaml", about_flow_text())
+    flow = load_flow(path)
+    texts = {item.context: item for item in flow_texts(flow)}
+    assert texts["proef.woonplek.about"].text == "Waar zou {name} willen wonen?"
+    assert "{name}" in texts["proef.woonplek.about"].comment
+    assert texts["proef.wonen.proxy_note"].text == "Antwoord zoals {name} het zou zeggen."
+    issues = translation_issues(flow, ("en",))
+    for context in ("proef.woonplek.about", "proef.verhuizen.about", "proef.wonen.proxy_note"):
+        assert any(context in i.message and i.path == str(path) for i in issues), context
+
+
+@pytest.mark.parametrize(
+    ("where", "wrong"),
+    [
+        ("Waar zou {name} willen wonen?", "Waar zou {naam} willen wonen?"),
+        ("Waar zou {name} willen wonen?", "Waar zou {name} willen wonen, {relatie}?"),
+        ("Waar zou {name} willen wonen?", "Waar zou {Name} willen wonen?"),
+        ("Waar zou {name} willen wonen?", "Waar zou {name willen wonen?"),
+        ("zoals {name} het", "zoals {persoon} het"),
+    ],
+)
+def test_a_wrong_placeholder_in_about_or_proxy_note_names_file_and_line(
+    tmp_path: Path, where: str, wrong: str
+) -> None:
+    text = about_flow_text().replace(where, wrong)
+    path = write(tmp_path / "proef.yaml", text)
+    issue = assert_issue(issues_of(path), path, line_of(text, wrong), "only placeholder", "{name}")
+    assert ("about" in issue.message) != ("proxy_note" in issue.message)
+
+
+def test_once_one_question_has_about_every_asked_question_needs_one(tmp_path: Path) -> None:
+    text = about_flow_text(ABOUT_QUESTIONS.replace("        about: Wil {name} verhuizen?\n", ""))
+    path = write(tmp_path / "proef.yaml", text)
+    issues = issues_of(path)
+    assert len(issues) == 1, issues  # not the info message, not the question that has one
+    assert_issue(issues, path, line_of(text, "id: verhuizen"), "'verhuizen'", "'about'")
+
+
+def test_about_is_required_across_included_topic_files(tmp_path: Path) -> None:
+    main = (
+        "id: proef\nversion: 1\ntitle: Proef\ntopics:\n"
+        "  - include: proef/wonen.yaml\n  - include: proef/hulp.yaml\n"
+    )
+    wonen = "id: wonen\ntitle: Wonen\nintro: Over wonen.\nminutes: 3\nquestions:\n" + (
+        "  - id: woonplek\n    type: text\n    text: Waar woont u?\n    about: Waar woont {name}?\n"
+    )
+    hulp = "id: hulp\ntitle: Hulp\nintro: Over hulp.\nminutes: 3\nquestions:\n" + (
+        "  - id: helper\n    type: text\n    text: Wie helpt u?\n"
+    )
+    write(tmp_path / "proef.yaml", main)
+    write(tmp_path / "proef" / "wonen.yaml", wonen)
+    sub = write(tmp_path / "proef" / "hulp.yaml", hulp)
+    issues = issues_of(tmp_path / "proef.yaml")
+    assert_issue(issues, sub.resolve(), line_of(hulp, "id: helper"), "'helper'", "'about'")
+    # and `flows check` reports it
+    result = run_flows("check", flows_dir=tmp_path)
+    assert result.returncode != 0
+    assert f"{sub.resolve()}:{line_of(hulp, 'id: helper')}: " in result.stdout + result.stderr
+
+
+def test_about_and_proxy_note_must_be_text(tmp_path: Path) -> None:
+    text = about_flow_text().replace("about: Wil {name} verhuizen?", "about: [een, lijst]")
+    path = write(tmp_path / "proef.yaml", text)
+    assert_issue(issues_of(path), path, line_of(text, "about: [een"), "non-empty text")

@@ -30,8 +30,19 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 YESNO_OPTIONS = ("ja", "nee", "weet_niet")
 YESNO_LABELS = {"ja": "Ja", "nee": "Nee", "weet_niet": "Weet ik nog niet"}
 RESERVED_IDS = {"menu", "profile", "consent"}
+# The only placeholder in a text about someone else (`about`, `proxy_note`): the person.
+NAME_PLACEHOLDER = "{name}"
 
-TOPIC_KEYS = {"id", "title", "intro", "minutes", "sensitive", "permission", "questions"}
+TOPIC_KEYS = {
+    "id",
+    "title",
+    "intro",
+    "minutes",
+    "sensitive",
+    "permission",
+    "proxy_note",
+    "questions",
+}
 QUESTION_KEYS = {
     "id",
     "type",
@@ -43,6 +54,7 @@ QUESTION_KEYS = {
     "low",
     "high",
     "pzp",
+    "about",
 }
 OPTION_KEYS = {"id", "label", "aliases", "pzp"}
 CONDITION_KEYS = {"question", "is", "in", "not", "not_in", "answered"}
@@ -147,6 +159,7 @@ class _FlowReader:
                 self.topic_paths.setdefault(topic.id, path)
         self.check_ids(topics)
         self.check_conditions(topics)
+        self.check_about(topics)
         discuss = self.discuss_rules(data, topics)
         if self.issues or title is None:
             return None
@@ -256,6 +269,8 @@ class _FlowReader:
         permission = self.text(path, raw, "permission", f"{ctx}.permission", required=sensitive)
         if permission is not None and not sensitive:
             self.problem(path, raw.line_of("permission"), "permission is only used when sensitive")
+        proxy_note = self.text(path, raw, "proxy_note", f"{ctx}.proxy_note")
+        self.check_name_placeholder(path, raw, "proxy_note", proxy_note)
         minutes = raw.get("minutes")
         if not isinstance(minutes, int) or not 1 <= minutes <= 30:
             self.problem(path, raw.line_of("minutes"), "minutes must be a whole number 1-30")
@@ -284,6 +299,7 @@ class _FlowReader:
             questions=tuple(questions),
             sensitive=sensitive,
             permission=permission,
+            proxy_note=proxy_note,
             line=raw.line,
             source=str(path),
         )
@@ -307,6 +323,8 @@ class _FlowReader:
         text = self.text(path, raw, "text", f"{ctx}.text", required=True)
         help_text = self.text(path, raw, "help", f"{ctx}.help")
         summary = self.text(path, raw, "summary", f"{ctx}.summary")
+        about = self.text(path, raw, "about", f"{ctx}.about")
+        self.check_name_placeholder(path, raw, "about", about)
         low = self.text(path, raw, "low", f"{ctx}.low", required=kind is QuestionType.SCALE)
         high = self.text(path, raw, "high", f"{ctx}.high", required=kind is QuestionType.SCALE)
         if kind is not QuestionType.SCALE and (low or high):
@@ -328,6 +346,7 @@ class _FlowReader:
             low=low,
             high=high,
             pzp=pzp,
+            about=about,
             line=raw.line,
         )
 
@@ -514,8 +533,40 @@ class _FlowReader:
                             )
                 earlier[question.id] = question
 
+    def check_about(self, topics: list[Topic]) -> None:
+        """Third-person wording is all or nothing: once one question of the flow has `about`,
+        every asked question needs one (a relative must never get a question meant for the
+        person in the middle of questions about the person)."""
+        asked = [(topic, q) for topic in topics for q in topic.questions if q.is_asked]
+        if not any(q.about for _, q in asked):
+            return
+        for topic, question in asked:
+            if question.about is None:
+                self.problem(
+                    self.path_of(topic),
+                    question.line,
+                    f"question '{question.id}': 'about' is missing (the question asked about "
+                    "someone else, with {name}); the flow uses it, so every question needs one",
+                )
+
     def path_of(self, topic: Topic) -> Path:
         return self.topic_paths.get(topic.id, self.path)
+
+    def check_name_placeholder(
+        self, path: Path, raw: LineDict, key: str, text: Text | None
+    ) -> None:
+        """`{name}` (the person) is the only placeholder in a text about someone else."""
+        if text is None:
+            return
+        rest = text.source.replace(NAME_PLACEHOLDER, "")
+        if "{" in rest or "}" in rest:
+            found = sorted(set(re.findall(r"\{[^{}]*\}|[{}]", rest)))
+            self.problem(
+                path,
+                raw.line_of(key),
+                f"{text.context}: the only placeholder here is {NAME_PLACEHOLDER} "
+                f"(found {', '.join(found)})",
+            )
 
     # -- small readers -----------------------------------------------------------------------
     def unknown_keys(self, path: Path, raw: LineDict, allowed: set[str], what: str) -> None:

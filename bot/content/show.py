@@ -21,6 +21,7 @@ def question_json(question: Question, locales: tuple[str, ...]) -> dict[str, Any
         "id": question.id,
         "type": question.type.value,
         "text": texts(question.text, locales),
+        "about": texts(question.about, locales),
         "help": texts(question.help, locales),
         "summary": texts(question.summary, locales),
         "low": texts(question.low, locales),
@@ -62,6 +63,7 @@ def flow_json(flow: Flow) -> dict[str, Any]:
                 "estimated_minutes": estimated_minutes(topic),
                 "sensitive": topic.sensitive,
                 "permission": texts(topic.permission, locales),
+                "proxy_note": texts(topic.proxy_note, locales),
                 "questions": [question_json(q, locales) for q in topic.questions],
             }
             for topic in flow.topics
