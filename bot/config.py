@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     event_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
     # How long an expired or revoked link and its access log are kept after it stopped.
     link_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    invite_days: Annotated[int, Field(ge=1, le=90)] = 7
     flows_dir: Path = PROJECT_ROOT / "flows"
 
     @field_validator("database_url")

@@ -42,7 +42,7 @@ async def run_channel(
         stop = asyncio.Event() if interactive else stop_on_signals()
     runtime = await Runtime.create(settings)
     registry = NotifierRegistry()
-    service = ConversationService(runtime)
+    service = ConversationService(runtime, notifier=registry)
     web_app: BackgroundWeb | None = None
     started = False
     try:

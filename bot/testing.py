@@ -197,11 +197,20 @@ class ChatDriver:
         return self.engine_only.answers
 
     # -- getting somewhere ------------------------------------------------------------------
-    async def ready(self, mode: str = "Ik vul het zelf in", name: str = "Anna") -> ChatDriver:
-        """Consent given, who fills it in chosen, a name given: at the menu."""
+    async def ready(
+        self,
+        mode: str = "Ik vul het zelf in",
+        name: str = "Anna",
+        companion: tuple[str, str] = ("Els", "Dochter"),
+    ) -> ChatDriver:
+        """Consent given, who fills it in chosen (with whom, for "Samen met iemand"), a name
+        given: at the menu."""
         await self.start()
         await self.press("Ja, ik doe mee")
         await self.press(mode)
+        if "Wie helpt u vandaag?" in self.last_text:
+            await self.say(companion[0])
+            await self.press(companion[1])
         await self.say(name)
         return self
 

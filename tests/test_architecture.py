@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.machine import machine_spec
-from bot.engine.screens import SCREENS
+from bot.engine.screens import SCREENS, SIDE_LISTS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "bot"
@@ -204,8 +204,11 @@ def test_every_declared_trigger_is_fired_and_every_fired_one_declared() -> None:
 
 
 def test_every_screen_is_registered_once() -> None:
-    modules = {p.stem for p in (PACKAGE / "engine" / "screens").glob("*.py")}
-    side_lists_and_shared = {"__init__", "base", "language", "links"}
-    assert set(SCREENS) == {m.replace("question", "question") for m in modules} - (
-        side_lists_and_shared
-    )
+    """Each screen module is a state of the machine; side lists (a KEY, buttons valid from
+    any old message) are registered as side lists."""
+    folder = PACKAGE / "engine" / "screens"
+    modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "base"}
+    side = {m for m in modules if "\nKEY = " in (folder / f"{m}.py").read_text(encoding="utf-8")}
+    assert set(SCREENS) == modules - side
+    assert {key.strip("_") for key in SIDE_LISTS} == {"taal", "links", "wissel", "familie"}
+    assert len(side) == len(SIDE_LISTS)

@@ -139,6 +139,11 @@ async def test_who_fills_in_and_name(bot: ChatDriver) -> None:
     await bot.press("Ja, ik doe mee")
     assert bot.buttons == ["Ik vul het zelf in", "Samen met iemand", "Voor iemand anders"]
     await bot.press("Samen met iemand")
+    assert "Wie helpt u vandaag?" in bot.last_text
+    await bot.say("Els")
+    assert "Wat is Els van u?" in bot.last_text
+    await bot.press("Dochter")
+    assert bot.conv.companion == {"name": "Els", "relation": "dochter"}
     assert "Hoe mag ik u noemen?" in bot.last_text
     await bot.say("  Anna   de Vries ")
     assert bot.outcome.effects == [SetProfile(mode="together", name="Anna de Vries")]

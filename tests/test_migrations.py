@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -31,6 +32,12 @@ def schema_diff(connection: Connection) -> list[object]:
     return list(compare_metadata(context, Base.metadata))
 
 
+def _plain(index: dict[str, Any]) -> dict[str, Any]:
+    """An index as text (a partial index's WHERE clause is an object without a value repr)."""
+    options = {k: str(v) for k, v in (index.get("dialect_options") or {}).items()}
+    return {**index, "dialect_options": options}
+
+
 def schema_snapshot(connection: Connection) -> dict[str, object]:
     inspector = inspect(connection)
     return {
@@ -38,7 +45,7 @@ def schema_snapshot(connection: Connection) -> dict[str, object]:
             sorted(
                 (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
             ),
-            sorted(str(sorted(i.items())) for i in inspector.get_indexes(table)),
+            sorted(str(sorted(_plain(i).items())) for i in inspector.get_indexes(table)),
             sorted(str(sorted(f.items())) for f in inspector.get_foreign_keys(table)),
         )
         for table in sorted(inspector.get_table_names())

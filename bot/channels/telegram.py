@@ -44,7 +44,7 @@ from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
 from bot.engine import Choice, Command, Event, Media, Start, Text
-from bot.engine.replies import Document, LinkReply, Message, Notice, Reply
+from bot.engine.replies import Document, InviteReply, LinkReply, Message, Notice, Reply
 from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
@@ -62,6 +62,9 @@ COMMAND_DESCRIPTIONS = {
     "samenvatting": N_("Al uw antwoorden op een rij"),
     "delen": N_("Een link maken voor uw huisarts"),
     "links": N_("Uw links bekijken of intrekken"),
+    "uitnodigen": N_("Iemand uitnodigen om mee te doen"),
+    "familie": N_("Wie meedoet, en iemand verwijderen"),
+    "wissel": N_("Kiezen wiens wensen u invult"),
     "taal": N_("Een andere taal kiezen"),
     "privacy": N_("Wat Tijdig bewaart en wie het ziet"),
     "mijngegevens": N_("Alles wat Tijdig van u bewaart"),
@@ -313,6 +316,15 @@ class TelegramChannel:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
             await bot.send_photo(chat_id, qr_png(reply.url), caption=qr_caption(handled.locale))
+        elif isinstance(reply, InviteReply):
+            # A deep link: opening it sends "/start <code>" from the relative's own phone.
+            url = f"https://t.me/{bot.username}?start={reply.code}"
+            await bot.send_message(
+                chat_id,
+                f"{reply.text}\n\n{url}",
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+            await bot.send_photo(chat_id, qr_png(url), caption=qr_caption(handled.locale))
         elif isinstance(reply, Document):
             await bot.send_document(
                 chat_id,

@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 
 from bot.config import Settings
 from bot.engine import Choice, Command, Event, Start, Text
-from bot.engine.replies import Button, Document, LinkReply, Message, Notice, Reply
+from bot.engine.replies import Button, Document, InviteReply, LinkReply, Message, Notice, Reply
 from bot.services.conversation import ConversationService, Handled
 
 CHANNEL = "terminal"
@@ -63,8 +63,9 @@ class TerminalChat:
         for reply in handled.replies:
             self.render(reply)
 
-    async def start(self) -> None:
-        await self.send(Start(user_id=self.user, chat_id=self.user, event_id=uuid.uuid4().hex))
+    async def start(self, payload: str | None = None) -> None:
+        ids = {"user_id": self.user, "chat_id": self.user, "event_id": uuid.uuid4().hex}
+        await self.send(Start(payload=payload, **ids))
 
     async def line(self, line: str) -> None:
         line = re.sub("[\ud800-\udfff]", "\ufffd", line)  # bytes stdin could not decode
@@ -86,6 +87,10 @@ class TerminalChat:
             self.print("")
             self.print(reply.text)
             self.print(f"  {reply.url}")
+        elif isinstance(reply, InviteReply):
+            self.print("")
+            self.print(reply.text)
+            self.print(f"  python -m bot chat --user NAAM --join {reply.code}")
         elif isinstance(reply, Document):
             self.print("")
             if reply.caption:
@@ -119,7 +124,8 @@ class TerminalChannel:
     name = CHANNEL
     interactive = True  # Ctrl-C interrupts the prompt directly
 
-    def __init__(self, user: str, *, web: bool = True) -> None:
+    def __init__(self, user: str, *, web: bool = True, join: str | None = None) -> None:
+        self.join = join  # an invitation code: this chat joins as a relative
         self.user = user
         self.wants_web = web
         self.chat: TerminalChat | None = None
@@ -131,7 +137,7 @@ class TerminalChannel:
     async def start(self, service: ConversationService, *, web_running: bool) -> None:
         interactive = sys.stdin.isatty()
         self.chat = TerminalChat(service.handle, self.user, sys.stdout, echo_input=not interactive)
-        await self.chat.start()
+        await self.chat.start(self.join)
         self._task = asyncio.create_task(self._read(interactive), name="tijdig-terminal")
 
     async def _read(self, interactive: bool) -> None:
@@ -167,6 +173,9 @@ class TerminalChannel:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", default="local", help="who is chatting (default: local)")
     parser.add_argument(
+        "--join", metavar="CODE", help="join someone's wishes with the code of an invitation"
+    )
+    parser.add_argument(
         "--no-web",
         action="store_true",
         help="do not start the web app that opens share links (WEB_PORT)",
@@ -174,7 +183,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def create(settings: Settings, args: argparse.Namespace) -> TerminalChannel:
-    return TerminalChannel(args.user, web=not args.no_web)
+    return TerminalChannel(args.user, web=not args.no_web, join=args.join)
 
 
 async def open_notifier(settings: Settings) -> None:

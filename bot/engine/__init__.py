@@ -11,7 +11,7 @@ from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, T
 from bot.engine.machine import build_machine
 from bot.engine.replies import Outcome
 from bot.engine.screens import SCREENS, SIDE_LISTS
-from bot.engine.state import AnswerView, Conversation
+from bot.engine.state import AnswerView, Conversation, TurnContext
 from bot.engine.turn import Move, Turn
 from bot.i18n import Translator
 
@@ -51,6 +51,7 @@ class Engine:
         conversation: Conversation,
         answers: Mapping[str, AnswerView],
         event: Event,
+        context: TurnContext | None = None,
     ) -> tuple[Conversation, Outcome]:
         """Apply one event; the inputs are left untouched, the new conversation is returned."""
         conv = copy.deepcopy(conversation)
@@ -65,6 +66,7 @@ class Engine:
             SCREENS,
             SIDE_LISTS,
             on_command,
+            context or TurnContext(),
         )
         self.machine.add_model(turn, initial=conv.state)
         try:

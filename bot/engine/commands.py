@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.engine.events import Command
 from bot.engine.matching import normalize
 from bot.engine.replies import CreateShareLink, DeleteEverything, ExportData, ShowSummary
-from bot.engine.screens import language, links
+from bot.engine.screens import family, language, links, switch
 from bot.engine.texts import help_text, privacy_text
 from bot.engine.turn import Turn
 
@@ -22,8 +22,11 @@ def resume(turn: Turn, args: str) -> None:
     turn.resume()
 
 
+SETTING_UP = ("who", "companion", "name", "relative", "deleting", "invite")
+
+
 def overview(turn: Turn, args: str) -> None:
-    if turn.state in ("who", "name", "deleting"):
+    if turn.state in SETTING_UP:
         turn.notice(turn._("Eerst nog even dit:"))
         turn.draw()
         return
@@ -86,10 +89,24 @@ def share(turn: Turn, args: str) -> None:
 
 
 def profile(turn: Turn, args: str) -> None:
-    if turn.state == "who":
+    if turn.state in SETTING_UP and turn.state != "deleting":
         turn.draw()
         return
+    if turn.conv.role != "self":  # a relative changes their own name and relation
+        turn.fire("change_relative")
+        return
     turn.fire("change_profile")
+
+
+def invite(turn: Turn, args: str) -> None:
+    """/uitnodigen: a relative joins from their own phone."""
+    if turn.state in SETTING_UP:
+        turn.notice(turn._("Eerst nog even dit:"))
+        turn.draw()
+        return
+    if turn.state != "paused":
+        turn.conv.resume_state = turn.state
+    turn.fire("ask_invite")
 
 
 def _draw_unless_resting(turn: Turn) -> None:
@@ -121,8 +138,27 @@ COMMANDS: dict[str, Handler] = {
     "links": links.ask,
     "profiel": profile,
     "profile": profile,
+    "uitnodigen": invite,
+    "invite": invite,
+    "wissel": switch.ask,
+    "switch": switch.ask,
+    "familie": family.ask,
+    "family": family.ask,
 }
-NEEDS_CONSENT = {resume, overview, summary, my_data, share, links.ask, profile}
+NEEDS_CONSENT = {
+    resume,
+    overview,
+    summary,
+    my_data,
+    share,
+    links.ask,
+    profile,
+    invite,
+    switch.ask,
+    family.ask,
+}
+# Only the person makes share links and invitations and decides who takes part.
+PERSON_ONLY = {share, links.ask, invite, family.ask}
 
 
 def on_command(turn: Turn, event: Command) -> None:
@@ -137,6 +173,11 @@ def on_command(turn: Turn, event: Command) -> None:
         return
     if handler in NEEDS_CONSENT and not turn.conv.consented:
         turn.notice(turn._("Eerst vraag ik of u mee wilt doen."))
+        turn.show()
+        return
+    if handler in PERSON_ONLY and turn.conv.role != "self":
+        subject = turn.conv.subject or turn._("de persoon zelf")
+        turn.notice(turn._("Dat kan alleen {name} zelf doen.").format(name=subject))
         turn.show()
         return
     handler(turn, event.args.strip())

@@ -18,7 +18,7 @@ from transitions.extensions import GraphMachine
 from bot.engine.screens.base import Screen
 
 # /verder ("come_back") returns from these to the screen the person was on.
-RESUME_FROM = ("paused", "deleting")
+RESUME_FROM = ("paused", "deleting", "invite")
 
 
 class ResumeTarget:

@@ -57,7 +57,16 @@ class LinkReply:
     text: str
 
 
-Reply = Message | Notice | Document | LinkReply
+@dataclass(frozen=True)
+class InviteReply:
+    """An invitation code to pass on; each channel shows it its own way (a deep link)."""
+
+    code: str
+    days: int
+    text: str
+
+
+Reply = Message | Notice | Document | LinkReply | InviteReply
 
 
 # -- effects ------------------------------------------------------------------------------
@@ -111,6 +120,54 @@ class RevokeShareLink:
     link_id: str
 
 
+# -- family ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateInvite:
+    mode: str  # helper | view
+    may_see: bool
+
+
+@dataclass(frozen=True)
+class JoinFamily:
+    """The relative consented: link them to the person of the invitation."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SetRelative:
+    name: str | None
+    relation: str | None
+
+
+@dataclass(frozen=True)
+class ListRoles:
+    """/wissel: whose wishes this chat can fill in."""
+
+
+@dataclass(frozen=True)
+class SwitchTo:
+    participant_id: int
+
+
+@dataclass(frozen=True)
+class ListFamily:
+    """/familie: the relatives and open invitations."""
+
+
+@dataclass(frozen=True)
+class RemoveRelative:
+    participant_id: int
+    keep_answers: bool
+
+
+@dataclass(frozen=True)
+class RevokeInvite:
+    invite_id: str
+
+
 Effect = (
     RecordAnswer
     | RecordConsent
@@ -121,6 +178,14 @@ Effect = (
     | CreateShareLink
     | ListShareLinks
     | RevokeShareLink
+    | CreateInvite
+    | JoinFamily
+    | SetRelative
+    | ListRoles
+    | SwitchTo
+    | ListFamily
+    | RemoveRelative
+    | RevokeInvite
 )
 
 
@@ -140,8 +205,11 @@ class Outcome:
 
     @property
     def replies(self) -> list[Reply]:
-        return [i for i in self.items if isinstance(i, Message | Notice | Document | LinkReply)]
+        return [i for i in self.items if isinstance(i, REPLY_TYPES)]
 
     @property
     def effects(self) -> list[Effect]:
-        return [i for i in self.items if not isinstance(i, Message | Notice | Document | LinkReply)]
+        return [i for i in self.items if not isinstance(i, REPLY_TYPES)]
+
+
+REPLY_TYPES = (Message, Notice, Document, LinkReply, InviteReply)

@@ -24,6 +24,13 @@ class Conversation:
     trail: list[str] = field(default_factory=list)  # questions shown in this topic, for back
     parked: list[str] = field(default_factory=list)  # topics left for later
     resume_state: str | None = None  # where /verder returns to from paused or deleting
+    # Family: self (the person), helper (a relative filling in the person's answers) or
+    # view (a relative giving their own view); who sits with the person ("samen met");
+    # a relative's own name and relation; the person's name as a relative sees it.
+    role: str = "self"
+    companion: dict[str, Any] | None = None
+    relative: dict[str, Any] | None = None
+    subject: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,3 +52,30 @@ class AnswerView:
     def option_ids(self) -> tuple[str, ...]:
         """The options chosen; empty for text, scale, voice and person answers."""
         return read(self.value).option_ids
+
+
+@dataclass(frozen=True)
+class RelativeView:
+    """A relative's own view on one question, shown to the person next to their answer."""
+
+    participant_id: int
+    who: str  # "Els (dochter)"
+    value: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invite code someone arrived with, as the service found it."""
+
+    code: str
+    status: str  # ok | unknown | used | expired | revoked
+    subject: str | None = None  # the person's name, when the code is usable
+    mode: str | None = None  # helper | view
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What the service knows that one turn may need, besides the answers."""
+
+    invitation: Invitation | None = None
+    views: dict[str, tuple[RelativeView, ...]] = field(default_factory=dict)

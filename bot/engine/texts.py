@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.engine.events import MediaKind
 from bot.i18n import Translator
 
 
@@ -24,6 +25,9 @@ def help_text(tr: Translator) -> str:
         "/samenvatting – al uw antwoorden op een rij\n"
         "/delen – een link maken voor uw huisarts\n"
         "/links – uw links bekijken of intrekken\n"
+        "/uitnodigen – iemand uitnodigen om mee te doen\n"
+        "/familie – wie meedoet\n"
+        "/wissel – kiezen wiens wensen u invult\n"
         "/taal – een andere taal kiezen\n"
         "/profiel – wie invult en hoe ik u noem\n"
         "/privacy – wat ik bewaar en wie het ziet\n"
@@ -32,3 +36,35 @@ def help_text(tr: Translator) -> str:
         "/stop – stoppen voor nu\n\n"
         "Bij elke vraag kunt u 'Overslaan', 'Later' of 'Terug' kiezen."
     )
+
+
+def invitation_problem(tr: Translator, status: str) -> str:
+    """One kind sentence for a code that cannot be used; it says nothing about anyone."""
+    if status == "slow":
+        return tr.gettext(
+            "Er zijn een paar codes geprobeerd die niet werken. "
+            "Probeer het over tien minuten nog eens."
+        )
+    if status == "ok":
+        return tr.gettext("U doet al mee. Met /wissel kiest u wiens wensen u invult.")
+    return tr.gettext(
+        "Deze uitnodiging werkt niet (meer). Vraag degene die u uitnodigde om een nieuwe link."
+    )
+
+
+def media_thanks(tr: Translator, kind: MediaKind) -> str:
+    """A photo, sticker or the like where an answer was expected: thanks, and what works."""
+    names = {
+        MediaKind.PHOTO: tr.gettext("een foto"),
+        MediaKind.STICKER: tr.gettext("een sticker"),
+        MediaKind.VOICE: tr.gettext("een ingesproken bericht"),
+        MediaKind.DOCUMENT: tr.gettext("een bestand"),
+        MediaKind.LOCATION: tr.gettext("een locatie"),
+        MediaKind.CONTACT: tr.gettext("een contact"),
+        MediaKind.VIDEO: tr.gettext("een video"),
+    }
+    what = names.get(kind, tr.gettext("dit soort bericht"))
+    return tr.gettext(
+        "Dank u wel voor {what}! Daar kan ik helaas niets mee. "
+        "U kunt een knop kiezen of een antwoord typen."
+    ).format(what=what)

@@ -18,7 +18,8 @@ from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, T
 from bot.engine.matching import match_many, match_one
 from bot.engine.replies import Button, Message, Notice, Outcome, RecordAnswer
 from bot.engine.screens.base import Option, Screen
-from bot.engine.state import AnswerView, Conversation
+from bot.engine.state import AnswerView, Conversation, TurnContext
+from bot.engine.texts import invitation_problem, media_thanks
 from bot.i18n import Translator
 
 MAX_TEXT = 10_000  # characters kept in one free-text answer; longer asks to shorten
@@ -43,6 +44,7 @@ class Turn:
         screens: Mapping[str, Screen],
         side_lists: Mapping[str, SideListPress],
         on_command: Callable[[Turn, Command], None],
+        context: TurnContext,
     ) -> None:
         self.flow = flow
         self.conv = conversation
@@ -52,6 +54,7 @@ class Turn:
         self.screens = screens
         self.side_lists = side_lists
         self._on_command = on_command
+        self.context = context
         self.outcome = Outcome()
         self.moves: list[Move] = []  # every state change this turn, for the diagram check
         self._quiet = False
@@ -179,6 +182,12 @@ class Turn:
             self.fire("question_gone", draw=False)
 
     def on_start(self) -> None:
+        invitation = self.context.invitation
+        if invitation is not None and invitation.status == "ok" and self.state == "welcome":
+            self.fire("ask_join")
+            return
+        if invitation is not None:
+            self.notice(invitation_problem(self.tr, invitation.status))
         if self.state == "welcome":
             self.fire("ask_consent")
         elif self.state in ("consent", "deleting"):
@@ -192,6 +201,12 @@ class Turn:
         if side_list is not None:  # a language or a link to revoke: safe from any message
             side_list(self, event.option_id)
             return
+        if event.question_id.startswith("join.") and self.state != "joining":
+            status = self.context.invitation.status if self.context.invitation else "unknown"
+            if status != "ok" or self.state != "welcome":
+                self.notice(invitation_problem(self.tr, status))
+                self.show()
+                return
         self.screen.before_press(self, event.question_id)
         options = {o.id: o for o in self.options()}
         if event.question_id != self.key() or event.option_id not in options:
@@ -227,22 +242,7 @@ class Turn:
     def on_media(self, event: Media) -> None:
         if event.kind is MediaKind.VOICE and self.screen.voice(self, event.ref):
             return
-        names = {
-            MediaKind.PHOTO: self._("een foto"),
-            MediaKind.STICKER: self._("een sticker"),
-            MediaKind.VOICE: self._("een ingesproken bericht"),
-            MediaKind.DOCUMENT: self._("een bestand"),
-            MediaKind.LOCATION: self._("een locatie"),
-            MediaKind.CONTACT: self._("een contact"),
-            MediaKind.VIDEO: self._("een video"),
-        }
-        what = names.get(event.kind, self._("dit soort bericht"))
-        self.notice(
-            self._(
-                "Dank u wel voor {what}! Daar kan ik helaas niets mee. "
-                "U kunt een knop kiezen of een antwoord typen."
-            ).format(what=what)
-        )
+        self.notice(media_thanks(self.tr, event.kind))
         self.show()
 
     def press_typed(self, text: str, *, numbered_only: bool = True) -> None:
@@ -279,7 +279,7 @@ class Turn:
 
     def resume(self) -> None:
         """Back to where the person was before /stop or /verwijderen, or show where we are."""
-        if self.state in ("paused", "deleting"):
+        if self.state in ("paused", "deleting", "invite"):
             target = self.conv.resume_state
             if target not in self.screens or not self.screens[target].resumable:
                 target = "menu"

@@ -7,7 +7,6 @@ anything the person saw acknowledged is on disk.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,28 +14,40 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.engine import AnswerView, Conversation, Event
+from bot.engine import AnswerView, Command, Conversation, Event
 from bot.engine.replies import (
+    CreateInvite,
     CreateShareLink,
     DeleteEverything,
-    Document,
     Effect,
     ExportData,
+    JoinFamily,
+    ListFamily,
+    ListRoles,
     ListShareLinks,
     Notice,
     RecordAnswer,
     RecordConsent,
+    RemoveRelative,
     Reply,
+    RevokeInvite,
     RevokeShareLink,
     SetProfile,
+    SetRelative,
     ShowSummary,
+    SwitchTo,
 )
 from bot.engine.screens import links as links_screen
+from bot.engine.state import TurnContext
 from bot.i18n import negotiate, translator
+from bot.services.export import export_document
+from bot.services.family import FamilyService, Notification, role_of, stamp
+from bot.services.notify import Notifier, NotifierRegistry
 from bot.services.runtime import Runtime
 from bot.services.sharing import Clock, ShareLinks
 from bot.services.summaries import load_summary
 from bot.services.views import answer_views, conversation_of, conversation_record
+from bot.storage.family import FamilyRepository
 from bot.storage.models import Participant
 from bot.storage.repository import Repository
 from bot.summary.text import render_text
@@ -54,34 +65,77 @@ class Handled:
     stale: bool = False
     duplicate: bool = False
     locale: str = "nl"
+    # Messages for other people (a relative, the person), sent after the commit.
+    notifications: list[Notification] = field(default_factory=list)
 
 
 class ConversationService:
-    def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, *, clock: Clock | None = None, notifier: Notifier | None = None
+    ) -> None:
         self.runtime = runtime
         self.share_links = ShareLinks(runtime, clock=clock)
+        self.family = FamilyService(runtime, self.share_links.clock)
+        # The host hands its registry over, so messages to others reach their channel.
+        self.notifier: Notifier = notifier or NotifierRegistry()
 
     async def handle(self, channel: str, event: Event) -> Handled:
         for attempt in range(3):
             try:
-                return await self._handle_once(channel, event)
+                handled = await self._handle_once(channel, event)
+                break
             except IntegrityError:
                 # Two first messages of a new user raced to create them; the loser retries
                 # and finds the participant the winner created.
                 if attempt == 2:
                     raise
-        raise AssertionError("unreachable")
+        switch = next((e for e in handled.effects if isinstance(e, SwitchTo)), None)
+        if switch is not None:  # /wissel: show where the chosen conversation is
+            handled = await self._switched(channel, event, switch, handled)
+        for note in handled.notifications:
+            await self.notifier.notify(note.channel, note.address, note.text)
+        return handled
+
+    async def _switched(
+        self, channel: str, event: Event, switch: SwitchTo, handled: Handled
+    ) -> Handled:
+        async with self.runtime.transaction() as session:
+            repo = Repository(session, self.runtime.cipher)
+            moved = await FamilyRepository(repo).switch_to(
+                channel, event.user_id, switch.participant_id
+            )
+        if not moved:
+            return handled
+        follow = Command(
+            name="verder",
+            user_id=event.user_id,
+            chat_id=event.chat_id,
+            event_id=f"{event.event_id}.wissel",
+        )
+        after = await self._handle_once(channel, follow)
+        handled.replies.extend(after.replies)
+        handled.notifications.extend(after.notifications)
+        return handled
 
     async def _handle_once(self, channel: str, event: Event) -> Handled:
         runtime = self.runtime
         async with runtime.transaction() as session:
             repo = Repository(session, runtime.cipher)
+            invitation, invite = await self.family.invitation(repo, channel, event)
             participant = await repo.find_participant(
                 channel, event.user_id, lock=not runtime.settings.is_sqlite
             )
-            views: dict[str, AnswerView] = {}
-            if participant is None:
-                locale = negotiate(event.language_hint, runtime.settings.default_locale)
+            locale = negotiate(event.language_hint, runtime.settings.default_locale)
+            answers: dict[str, AnswerView] = {}
+            context = TurnContext(invitation=invitation)
+            if invite is not None:
+                # A relative arriving with a usable code: a conversation of its own, and
+                # nothing stored until they say yes.
+                if participant is not None:
+                    locale = await self.family.locale_of(repo, participant)
+                participant = None
+                stored = Conversation(locale=locale)
+            elif participant is None:
                 stored = Conversation(locale=locale)
             else:
                 if await repo.seen_event(participant.id, event.event_id):
@@ -92,10 +146,15 @@ class ConversationService:
                     default_locale=runtime.settings.default_locale,
                 )
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
-                views = answer_views(await repo.latest_answers(participant.person_id))
-            conversation, outcome = runtime.engine.handle(stored, views, event)
+                answers, context = await self._turn_data(repo, participant, stored, context)
+            conversation, outcome = runtime.engine.handle(stored, answers, event, context)
+            if invite is not None and conversation.state in ("welcome", "relative"):
+                self.family.pending.forget(repo.lookup_key(channel, event.user_id))
             if participant is None:
-                if not conversation.consented:
+                join = next((e for e in outcome.effects if isinstance(e, JoinFamily)), None)
+                if join is not None and invite is not None:
+                    participant = await self.family.join(repo, invite, channel, event)
+                elif not conversation.consented or join is not None:
                     # Nothing is stored before consent: not even that this chat exists.
                     return Handled(
                         replies=outcome.replies,
@@ -104,47 +163,19 @@ class ConversationService:
                         stale=outcome.stale,
                         locale=conversation.locale,
                     )
-                participant = await repo.create_participant(channel, event.user_id, event.chat_id)
+                else:
+                    participant = await repo.create_participant(
+                        channel, event.user_id, event.chat_id
+                    )
             handled = Handled(
                 effects=outcome.effects,
                 echo=outcome.echo,
                 stale=outcome.stale,
                 locale=conversation.locale,
             )
-            deleted = False
-            for item in outcome.items:
-                if isinstance(item, DeleteEverything):
-                    await repo.delete_person(participant.person_id)
-                    deleted = True
-                elif deleted:
-                    if isinstance(item, Notice):
-                        handled.replies.append(item)
-                elif isinstance(item, RecordAnswer):
-                    await repo.add_answer(
-                        participant,
-                        item.question_id,
-                        item.value,
-                        skipped=item.skipped,
-                        together=conversation.mode == "together",
-                        flow_version=runtime.flow.version,
-                    )
-                elif isinstance(item, RecordConsent):
-                    await repo.record_consent(participant.person_id)
-                elif isinstance(item, SetProfile):
-                    await repo.set_profile(participant.person_id, item.mode, item.name)
-                    participant.role = "relative" if item.mode == "for_other" else "self"
-                elif isinstance(item, ShowSummary):
-                    handled.replies.append(
-                        Notice(await self.summary_text(repo, participant, conversation.locale))
-                    )
-                elif isinstance(item, ExportData):
-                    handled.replies.append(await self.export(repo, participant, conversation))
-                elif isinstance(item, CreateShareLink | ListShareLinks | RevokeShareLink):
-                    handled.replies.extend(
-                        await self.sharing(repo, participant, conversation, item)
-                    )
-                else:
-                    handled.replies.append(item)
+            deleted = await self._carry_out(
+                repo, participant, conversation, outcome.items, handled, channel, event
+            )
             if not deleted:
                 record = conversation_record(conversation)
                 await repo.save_conversation(participant.id, record.state, record.context)
@@ -158,6 +189,109 @@ class ConversationService:
             )
         return handled
 
+    async def _turn_data(
+        self,
+        repo: Repository,
+        participant: Participant,
+        conversation: Conversation,
+        context: TurnContext,
+    ) -> tuple[dict[str, AnswerView], TurnContext]:
+        """The answers this participant works on, and what the person may adopt.
+
+        The person and a helper work on the person's answers; a relative giving their
+        own view works on their own views. The role and the person's name are refreshed
+        from storage each turn, so a change by the person reaches the relative at once.
+        """
+        conversation.role = role_of(participant)
+        latest, views = await repo.answers_and_views(participant.person_id)
+        if conversation.role == "view":
+            return answer_views(views.get(participant.id, {})), context
+        if conversation.role == "helper":
+            conversation.subject = await self.family.subject(repo, participant)
+            return answer_views(latest), context
+        by_question = await self.family.views_for_person(repo, views, conversation.locale)
+        return answer_views(latest), TurnContext(invitation=context.invitation, views=by_question)
+
+    async def _carry_out(
+        self,
+        repo: Repository,
+        participant: Participant,
+        conversation: Conversation,
+        items: list[Any],
+        handled: Handled,
+        channel: str,
+        event: Event,
+    ) -> bool:
+        """Write what the engine decided, in order; True when the participant is gone."""
+        runtime = self.runtime
+        role = role_of(participant)
+        for item in items:
+            if isinstance(item, DeleteEverything):
+                if role == "self":
+                    handled.notifications.extend(
+                        await self.family.relatives_told_of_erase(repo, participant.person_id)
+                    )
+                    await repo.delete_person(participant.person_id)
+                else:  # a relative erases their own part, never the person's answers
+                    await FamilyRepository(repo).remove_participant(
+                        participant.id, keep_answers=False
+                    )
+                return self._only_notices(items[items.index(item) + 1 :], handled)
+            if isinstance(item, RecordAnswer):
+                companion = conversation.companion if conversation.mode == "together" else None
+                await repo.add_answer(
+                    participant,
+                    item.question_id,
+                    item.value,
+                    skipped=item.skipped,
+                    together=conversation.mode == "together" and role == "self",
+                    flow_version=runtime.flow.version,
+                    perspective="view" if role == "view" else "person",
+                    companion=companion if role == "self" else None,
+                )
+                if role != "self":
+                    stamp(participant, self.share_links.clock())
+                    note = await self.family.person_told_of_contribution(repo, participant)
+                    if note is not None:
+                        handled.notifications.append(note)
+            elif isinstance(item, RecordConsent):
+                await repo.record_consent(participant.person_id)
+            elif isinstance(item, SetProfile):
+                await repo.set_profile(participant.person_id, item.mode, item.name)
+                participant.role = "relative" if item.mode == "for_other" else "self"
+            elif isinstance(item, ShowSummary):
+                handled.replies.append(
+                    Notice(await self.summary_text(repo, participant, conversation.locale))
+                )
+            elif isinstance(item, ExportData):
+                handled.replies.append(
+                    await export_document(repo, self.share_links, participant, conversation)
+                )
+            elif isinstance(item, CreateShareLink | ListShareLinks | RevokeShareLink):
+                handled.replies.extend(await self.sharing(repo, participant, conversation, item))
+            elif isinstance(item, FAMILY_EFFECTS):
+                handled.replies.extend(
+                    await self.family.carry_out(
+                        repo,
+                        participant,
+                        item,
+                        channel=channel,
+                        user_id=event.user_id,
+                        locale=conversation.locale,
+                        notifications=handled.notifications,
+                    )
+                )
+            elif isinstance(item, JoinFamily | SwitchTo):
+                pass  # joining happened before; switching happens after the commit
+            else:
+                handled.replies.append(item)
+        return False
+
+    @staticmethod
+    def _only_notices(rest: list[Any], handled: Handled) -> bool:
+        handled.replies.extend(item for item in rest if isinstance(item, Notice))
+        return True
+
     async def mark_blocked(self, channel: str, user_id: str) -> None:
         """The person blocked the bot: remember it, so nothing is sent until they return."""
         async with self.runtime.transaction() as session:
@@ -167,69 +301,41 @@ class ConversationService:
                 await repo.mark_blocked(participant.id)
 
     async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
+        """/samenvatting. A relative sees the person's answers only when allowed; otherwise
+        just what they gave themselves."""
+        role = role_of(participant)
+        only = participant.id if role == "helper" and not participant.may_see else None
         summary = await load_summary(
-            repo, self.runtime.flow, participant.person_id, locale=locale, now=datetime.now(UTC)
+            repo,
+            self.runtime.flow,
+            participant.person_id,
+            locale=locale,
+            now=datetime.now(UTC),
+            only_participant=only,
+            own_views_of=participant.id if role == "view" else None,
         )
-        return render_text(summary)
-
-    async def export(
-        self, repo: Repository, participant: Participant, conversation: Conversation
-    ) -> Document:
-        """Everything stored about the person, decrypted, as one JSON document."""
-        data = await self.export_data(repo, participant.person_id)
-        data["conversation"] = {
-            "state": conversation.state,
-            "language": conversation.locale,
-            "topic": conversation.topic,
-            "question": conversation.question,
-            "topics_for_later": conversation.parked,
-        }
-        tr = translator(conversation.locale)
-        return Document(
-            filename="tijdig-mijn-gegevens.json",
-            mime_type="application/json",
-            content=json.dumps(data, ensure_ascii=False, indent=2, default=str).encode(),
-            caption=tr.gettext("Dit is alles wat Tijdig van u bewaart."),
-        )
-
-    async def export_data(self, repo: Repository, person_id: int) -> dict[str, Any]:
-        person = await repo.person(person_id)
-        if person is None:
-            return {}
-        participants = await repo.participants_of(person_id)
-        history = await repo.answer_history(person_id)
-        data: dict[str, Any] = {
-            "person": {
-                "name": repo.person_name(person),
-                "fills_in": person.mode,
-                "consent_given_at": person.consented_at,
-                "created_at": person.created_at,
-            },
-            "participants": [
-                {
-                    "id": p.id,
-                    "channel": p.channel,
-                    "role": p.role,
-                    "created_at": p.created_at,
-                }
-                for p in participants
-            ],
-            "answers": [
-                {
-                    "question": record.question_id,
-                    "answer": record.value,
-                    "skipped": record.skipped,
-                    "together": record.together,
-                    "given_by": record.role,
-                    "participant": record.participant_id,
-                    "at": record.created_at,
-                    "flow_version": record.flow_version,
-                }
-                for record in history
-            ],
-        }
-        data["share_links"] = await self.share_links.export(repo.session, person_id)
-        return data
+        if role == "self":
+            return render_text(summary)
+        tr = translator(locale)
+        name = summary.person_name or tr.gettext("deze persoon")
+        if role == "view":
+            heading = tr.gettext("Uw kijk op de wensen van {name}").format(name=name)
+        elif only is not None:
+            heading = tr.gettext("Wat u invulde voor {name}").format(name=name)
+        else:
+            heading = tr.gettext("Wensen van {name}").format(name=name)
+        text = render_text(summary, heading=heading)
+        if role == "view" and participant.may_see:
+            own = await load_summary(
+                repo,
+                self.runtime.flow,
+                participant.person_id,
+                locale=locale,
+                now=datetime.now(UTC),
+            )
+            mine = tr.gettext("Wat {name} zelf antwoordde").format(name=name)
+            text += "\n\n" + render_text(own, heading=mine)
+        return text
 
     async def sharing(
         self, repo: Repository, participant: Participant, conversation: Conversation, item: Any
@@ -242,3 +348,13 @@ class ConversationService:
             repo, participant, conversation, item
         )
         return result
+
+
+FAMILY_EFFECTS = (
+    CreateInvite,
+    SetRelative,
+    ListRoles,
+    ListFamily,
+    RemoveRelative,
+    RevokeInvite,
+)

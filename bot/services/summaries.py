@@ -5,15 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.content.model import Flow
-from bot.storage.repository import Repository
+from bot.engine.relations import who
+from bot.i18n import translator
+from bot.storage.family import FamilyRepository
+from bot.storage.repository import AnswerRecord, Repository
 from bot.summary.model import Summary, build_summary
 
 
 async def load_summary(
-    repo: Repository, flow: Flow, person_id: int, *, locale: str, now: datetime
+    repo: Repository,
+    flow: Flow,
+    person_id: int,
+    *,
+    locale: str,
+    now: datetime,
+    only_participant: int | None = None,
+    own_views_of: int | None = None,
 ) -> Summary:
+    """The person's answers with who gave each, and relatives' own views beside them.
+
+    `only_participant`: just what that participant gave (a relative who may not read the
+    person's answers). `own_views_of`: a relative's own views, as their summary.
+    """
     person = await repo.person(person_id)
-    latest = await repo.latest_answers(person_id)
+    latest, views = await repo.answers_and_views(person_id)
+    tr = translator(locale)
+    givers = {
+        r.participant_id: who(r.name, r.relation, tr)
+        for r in await FamilyRepository(repo).relatives(person_id)
+    }
+    beside: dict[str, list[tuple[str, AnswerRecord]]] = {}
+    if own_views_of is not None:  # their own views, as their summary: no names needed
+        latest, views, givers = views.get(own_views_of, {}), {}, {}
+    elif only_participant is not None:
+        latest = {q: r for q, r in latest.items() if r.participant_id == only_participant}
+        views = {}
+    for participant_id, answers in views.items():
+        for question_id, record in answers.items():
+            label = givers.get(participant_id, tr.gettext("een naaste"))
+            beside.setdefault(question_id, []).append((label, record))
     return build_summary(
         flow,
         latest,
@@ -21,4 +51,6 @@ async def load_summary(
         person_name=repo.person_name(person) if person else None,
         mode=person.mode if person else None,
         now=now,
+        givers=givers,
+        views=beside,
     )

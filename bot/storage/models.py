@@ -14,6 +14,9 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -53,10 +56,26 @@ class Person(Base):
 
 
 class Participant(Base):
-    """A chat user linked to a person: the person themself or a relative."""
+    """A chat user linked to a person: the person themself or a relative.
+
+    One chat user can be a person with their own wishes and a relative of others: one row
+    per person they are linked to, and `active` marks whose wishes the chat is about now.
+    """
 
     __tablename__ = "participant"
-    __table_args__ = (UniqueConstraint("channel", "lookup_key"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "lookup_key", "person_id"),
+        # A chat user has at most one person of their own (two first consents racing
+        # must not make two).
+        Index(
+            "uq_participant_self",
+            "channel",
+            "lookup_key",
+            unique=True,
+            sqlite_where=text("role = 'self'"),
+            postgresql_where=text("role = 'self'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
@@ -64,6 +83,15 @@ class Participant(Base):
     lookup_key: Mapped[str] = mapped_column(String(64))  # HMAC of the channel's user id
     address_enc: Mapped[bytes] = mapped_column(LargeBinary)  # where to send messages
     role: Mapped[str] = mapped_column(String(16), default="self")  # self | relative
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A relative: helper (their answers count as the person's) or view (their own view),
+    # whether they may read the person's answers, their name and relation to the person.
+    mode: Mapped[str | None] = mapped_column(String(8))
+    may_see: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    relation: Mapped[str | None] = mapped_column(String(16))
+    last_active_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # The person's key, which `address_enc` is sealed with (see bot/storage/person_keys.py).
@@ -106,7 +134,30 @@ class Answer(Base):
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     together: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[str] = mapped_column(String(16), default="self")
+    # person: the person's answer (given by them, with someone, or by a helper);
+    # view: a relative's own view, shown next to the person's answer, never instead of it.
+    perspective: Mapped[str] = mapped_column(String(8), default="person", server_default="person")
+    # Who sat with the person ("samen met Els, dochter"): encrypted {name, relation}.
+    with_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Invite(Base):
+    """An invitation for a relative. Only a keyed hash of the code is stored; the code is
+    single use, expires, and can be revoked. What the relative may do is set here."""
+
+    __tablename__ = "invite"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    mode: Mapped[str] = mapped_column(String(8))  # helper | view
+    may_see: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ProcessedEvent(Base):

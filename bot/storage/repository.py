@@ -18,6 +18,7 @@ from bot.storage.crypto import Cipher, PersonKey
 from bot.storage.models import (
     Answer,
     ConversationRow,
+    Invite,
     LinkAccess,
     Participant,
     Person,
@@ -31,6 +32,7 @@ ANSWER = "answer.value"
 NAME = "person.name"
 ADDRESS = "participant.address"
 CONTEXT = "conversation.context"
+WITH = "answer.with"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class AnswerRecord:
     participant_id: int | None
     created_at: datetime
     flow_version: int
+    perspective: str = "person"  # person | view (a relative's own view)
+    companion: dict[str, Any] | None = None  # who sat with the person: {name, relation}
 
 
 @dataclass(frozen=True)
@@ -72,13 +76,30 @@ class Repository:
     async def find_participant(
         self, channel: str, user_id: str, *, lock: bool = False
     ) -> Participant | None:
-        query = select(Participant).where(
-            Participant.channel == channel,
-            Participant.lookup_key == self.lookup_key(channel, user_id),
+        """The chat user's active participant (whose wishes the chat is about now)."""
+        query = (
+            select(Participant)
+            .where(
+                Participant.channel == channel,
+                Participant.lookup_key == self.lookup_key(channel, user_id),
+            )
+            .order_by(Participant.active.desc(), Participant.id)
         )
         if lock:
             query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return (await self.session.execute(query)).scalars().first()
+
+    async def participants_of_user(self, channel: str, user_id: str) -> list[Participant]:
+        """Every person this chat user is linked to: their own, and as a relative."""
+        query = (
+            select(Participant)
+            .where(
+                Participant.channel == channel,
+                Participant.lookup_key == self.lookup_key(channel, user_id),
+            )
+            .order_by(Participant.id)
+        )
+        return list((await self.session.execute(query)).scalars())
 
     async def create_participant(self, channel: str, user_id: str, address: str) -> Participant:
         person = Person()
@@ -154,6 +175,8 @@ class Repository:
         skipped: bool,
         together: bool,
         flow_version: int,
+        perspective: str = "person",
+        companion: dict[str, Any] | None = None,
     ) -> None:
         self.session.add(
             Answer(
@@ -165,12 +188,23 @@ class Repository:
                 skipped=skipped,
                 together=together,
                 role=participant.role,
+                perspective=perspective,
+                with_enc=(
+                    (await self.keys.of(participant.person_id)).encrypt_json(companion, WITH)
+                    if companion
+                    else None
+                ),
             )
         )
 
-    async def answer_history(self, person_id: int) -> list[AnswerRecord]:
-        """Every answer ever given, oldest first (an edit is a later row)."""
+    async def answer_history(
+        self, person_id: int, *, perspective: str | None = None
+    ) -> list[AnswerRecord]:
+        """Every answer ever given, oldest first (an edit is a later row); the person's
+        own answers and relatives' views alike unless `perspective` says which."""
         query = select(Answer).where(Answer.person_id == person_id).order_by(Answer.id)
+        if perspective is not None:
+            query = query.where(Answer.perspective == perspective)
         rows = list((await self.session.execute(query)).scalars())
         key = await self.keys.of(person_id) if rows else None
         return [
@@ -184,15 +218,32 @@ class Repository:
                 participant_id=row.participant_id,
                 created_at=row.created_at,
                 flow_version=row.flow_version,
+                perspective=row.perspective,
+                companion=key.decrypt_json(row.with_enc, WITH) if row.with_enc else None,  # type: ignore[union-attr]
             )
             for row in rows
         ]
 
     async def latest_answers(self, person_id: int) -> dict[str, AnswerRecord]:
+        """The person's answer to each question (relatives' own views are not answers)."""
         latest: dict[str, AnswerRecord] = {}
-        for record in await self.answer_history(person_id):
+        for record in await self.answer_history(person_id, perspective="person"):
             latest[record.question_id] = record
         return latest
+
+    async def answers_and_views(
+        self, person_id: int
+    ) -> tuple[dict[str, AnswerRecord], dict[int, dict[str, AnswerRecord]]]:
+        """In one query: the person's answer to each question, and each relative's latest
+        own view per question (by participant id)."""
+        latest: dict[str, AnswerRecord] = {}
+        views: dict[int, dict[str, AnswerRecord]] = {}
+        for record in await self.answer_history(person_id):
+            if record.perspective == "person":
+                latest[record.question_id] = record
+            elif record.participant_id is not None:
+                views.setdefault(record.participant_id, {})[record.question_id] = record
+        return latest, views
 
     # -- person ---------------------------------------------------------------------------------
     async def person(self, person_id: int) -> Person | None:
@@ -227,6 +278,7 @@ class Repository:
             delete(ConversationRow).where(ConversationRow.participant_id.in_(participant_ids))
         )
         await self.session.execute(delete(Answer).where(Answer.person_id == person_id))
+        await self.session.execute(delete(Invite).where(Invite.person_id == person_id))
         await self.session.execute(delete(Participant).where(Participant.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
 

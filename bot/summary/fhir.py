@@ -168,6 +168,21 @@ def questionnaire_response(
                 "valueDateTime": as_utc(item.answered_at).isoformat(),
             },
         ]
+        if item.by:  # the relative who gave it, or who sat with the person
+            extensions.append(
+                {"url": extension_url(base_url, "answered-by-name"), "valueString": item.by}
+            )
+        for view in item.views:  # a relative's own view: beside the answer, never the answer
+            extensions.append(
+                {
+                    "url": extension_url(base_url, "relative-view"),
+                    "extension": [
+                        {"url": "who", "valueString": view.who},
+                        {"url": "view", "valueString": view.answer},
+                        {"url": "differs", "valueBoolean": view.differs},
+                    ],
+                }
+            )
         if item.pzp_link and on_form(item.pzp_link):
             extensions.append(
                 {

@@ -63,7 +63,7 @@ def app_version() -> str:
 
 
 def who_label(item: SummaryItem, locale: str) -> str:
-    return attribution.who_label(item.who, i18n.translator(locale))
+    return attribution.who_label(item.who, i18n.translator(locale), item.by)
 
 
 def _base_context(locale: str) -> dict[str, Any]:

@@ -6,8 +6,8 @@ free text stays exactly as the person wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot import i18n
@@ -15,6 +15,7 @@ from bot.content.model import Flow, Question, QuestionType
 from bot.dates import as_utc
 from bot.engine.answer_value import Kind, read
 from bot.engine.progress import applies, flow_progress
+from bot.engine.relations import who
 from bot.engine.state import AnswerView
 from bot.i18n import Translator
 
@@ -33,6 +34,17 @@ class SummaryItem:
     person: Mapping[str, str | None] | None = None
     topic_id: str = ""
     value: int | None = None  # the number of a scale answer
+    by: str | None = None  # who gave it or sat with the person: "Els (dochter)"
+    views: tuple[SummaryView, ...] = ()  # relatives' own views, next to this answer
+
+
+@dataclass(frozen=True)
+class SummaryView:
+    """A relative's own view on a question: never the answer, always shown beside it."""
+
+    who: str  # "Els (dochter)"
+    answer: str
+    differs: bool  # not the same as the person's own answer
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,8 @@ class AnswerLike:
     together: bool
     role: str
     created_at: datetime
+    participant_id: int | None
+    companion: Mapping[str, object] | None
 
 
 def build_summary(
@@ -89,8 +103,14 @@ def build_summary(
     person_name: str | None,
     mode: str | None,
     now: datetime,
+    givers: Mapping[int, str] | None = None,
+    views: Mapping[str, Sequence[tuple[str, AnswerLike]]] | None = None,
 ) -> Summary:
+    """`givers` names the relatives who gave answers (participant id -> "Els (dochter)");
+    `views` holds relatives' own views per question, shown beside the person's answer."""
     tr = i18n.translator(locale)
+    givers = givers or {}
+    relative_views = views or {}
     views = {qid: _view(a) for qid, a in answers.items()}
     sections = []
     by_question: dict[str, SummaryItem] = {}
@@ -101,6 +121,22 @@ def build_summary(
             if record is None or not question.is_asked or not applies(question, views):
                 continue
             item = _item(question, record, tr, topic.id)
+            item = _attributed(item, record, givers, tr)
+            shown = [
+                _item(question, view, tr, topic.id)
+                for _who_label, view in relative_views.get(question.id, ())
+            ]
+            if shown:
+                item = replace(
+                    item,
+                    views=tuple(
+                        SummaryView(label, view.answer, view.answer != item.answer)
+                        for (label, _record), view in zip(
+                            relative_views[question.id], shown, strict=True
+                        )
+                        if view.kind != "skipped"
+                    ),
+                )
             items.append(item)
             by_question[question.id] = item
         sections.append(
@@ -121,8 +157,37 @@ def build_summary(
         by_question=by_question,
         complete=all(p.complete for p in flow_progress(flow, views)),  # type: ignore[arg-type]
         flow_title=tr.pgettext(flow.title.context, flow.title.source),
-        to_discuss=_to_discuss(flow, by_question, tr),
+        to_discuss=_to_discuss(flow, by_question, tr) + _differences(by_question, tr),
     )
+
+
+def _attributed(
+    item: SummaryItem, record: AnswerLike, givers: Mapping[int, str], tr: Translator
+) -> SummaryItem:
+    """Who gave it, by name: "samen met Els (dochter)" or "ingevuld door Els (dochter)"."""
+    companion = getattr(record, "companion", None)
+    if record.together and companion:
+        return replace(
+            item, by=who(str(companion.get("name") or ""), companion.get("relation"), tr)
+        )  # type: ignore[arg-type]
+    participant = getattr(record, "participant_id", None)
+    if record.role == "relative" and participant in givers:
+        return replace(item, by=givers[participant])
+    return item
+
+
+def _differences(items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str, ...]:
+    """Where a relative's own view differs from the person's answer, for the professional."""
+    lines = []
+    for item in items.values():
+        for view in item.views:
+            if view.differs and item.kind != "skipped":
+                lines.append(
+                    tr.gettext("{who} denkt anders over: {question} ({answer} / {view})").format(
+                        who=view.who, question=item.label, answer=item.answer, view=view.answer
+                    )
+                )
+    return tuple(lines)
 
 
 def _to_discuss(flow: Flow, items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str, ...]:

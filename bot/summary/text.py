@@ -7,7 +7,7 @@ import unicodedata
 
 from bot import i18n
 from bot.dates import day, day_and_time
-from bot.summary.attribution import who_label
+from bot.summary.attribution import view_label, who_label
 from bot.summary.model import Summary
 
 ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI
@@ -38,9 +38,15 @@ def isolate(text: str) -> str:
     return "\u2068" + "".join(kept) + POP_ISOLATE * (depth + 1)
 
 
-def render_text(summary: Summary, *, for_professional: bool = False) -> str:
+def render_text(
+    summary: Summary, *, for_professional: bool = False, heading: str | None = None
+) -> str:
+    """`heading` replaces the title and the closing sentence: for a relative, whose
+    summary is not their own wishes ("Uw kijk op de wensen van Anna")."""
     tr = i18n.translator(summary.locale)
-    if for_professional:
+    if heading is not None:
+        lines = [heading]
+    elif for_professional:
         if summary.person_name:
             title = tr.gettext("Wensen voor later van {name}").format(
                 name=isolate(summary.person_name)
@@ -70,8 +76,8 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
         lines.append(f"— {section.title} —")
         for item in section.items:
             # In the chat, the person's own answers need no "by the person themself".
-            shown = for_professional or item.who != "self"
-            notes = [who_label(item.who, tr)] if shown else []
+            shown = for_professional or (item.who != "self" and (heading is None or item.by))
+            notes = [who_label(item.who, tr, item.by)] if shown else []
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
             note = f" ({', '.join(notes)})" if notes else ""
@@ -79,6 +85,8 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             if "\n" in item.answer:
                 answer = "\n    " + answer
             lines.append(f"• {item.label}: {answer}{note}")
+            for view in item.views:  # a relative's own view, beside the answer, never for it
+                lines.append(f"    {view_label(view.who, tr)}: {isolate(view.answer)}")
     if not any_answer:
         lines.append("")
         if for_professional:
@@ -103,7 +111,7 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
                 "IC-opname, niet: de arts beslist of die medisch zinvol is."
             )
         )
-    else:
+    elif heading is None:
         lines.append("")
         lines.append(
             tr.gettext(

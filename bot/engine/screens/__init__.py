@@ -8,23 +8,48 @@ its module to `SCREEN_MODULES`. The machine, the diagram and the engine all read
 from __future__ import annotations
 
 from bot.engine.screens import (
+    companion,
     consent,
     deleting,
+    family,
     intro,
+    invite,
+    joining,
     language,
     links,
     menu,
     name,
     paused,
     question,
+    relative,
+    switch,
     welcome,
     who,
 )
 from bot.engine.screens.base import Screen
 
-SCREEN_MODULES = (welcome, consent, who, name, menu, intro, question, deleting, paused)
+SCREEN_MODULES = (
+    welcome,
+    consent,
+    who,
+    companion,
+    name,
+    menu,
+    intro,
+    question,
+    deleting,
+    paused,
+    invite,
+    joining,
+    relative,
+)
 
 SCREENS: dict[str, Screen] = {module.SCREEN.name: module.SCREEN for module in SCREEN_MODULES}
 
 # Side lists: buttons that stay valid from any older message.
-SIDE_LISTS = {language.KEY: language.press, links.KEY: links.press}
+SIDE_LISTS = {
+    language.KEY: language.press,
+    links.KEY: links.press,
+    switch.KEY: switch.press,
+    family.KEY: family.press,
+}

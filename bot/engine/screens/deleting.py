@@ -10,7 +10,15 @@ from bot.engine.turn import Turn
 
 class Deleting(Screen):
     name = "deleting"
-    arrivals = (Arrival("ask_delete", ("menu", "intro", "question", "who", "name", "paused")),)
+    arrivals = (
+        Arrival(
+            "ask_delete",
+            (
+                *("menu", "intro", "question", "who", "name", "paused"),
+                *("companion", "relative", "invite"),
+            ),
+        ),
+    )
 
     def options(self, turn: Turn) -> list[Option]:
         return [
@@ -19,23 +27,29 @@ class Deleting(Screen):
         ]
 
     def draw(self, turn: Turn, *, redraw: bool = False) -> None:
-        turn.say(
-            turn._(
+        if turn.conv.role != "self":
+            text = turn._(
+                "Weet u het zeker? Dan wis ik uw deelname: uw naam en wat u heeft ingevuld. "
+                "De eigen antwoorden van {name} blijven staan."
+            ).format(name=turn.conv.subject or turn._("de persoon"))
+        else:
+            text = turn._(
                 "Weet u het zeker? Dan wis ik al uw antwoorden, uw naam en uw links. "
                 "Dat kan niet ongedaan worden gemaakt."
-            ),
-            self.options(turn),
-        )
+            )
+        turn.say(text, self.options(turn))
 
     def choose(self, turn: Turn, option: str) -> None:
         if option == "yes":
             turn.effect(DeleteEverything())
-            turn.notice(
-                turn._(
+            if turn.conv.role != "self":
+                text = turn._("Uw deelname is verwijderd: uw naam en wat u heeft ingevuld.")
+            else:
+                text = turn._(
                     "Alles is verwijderd: uw antwoorden, uw naam en uw links. "
                     "Typ /start als u ooit opnieuw wilt beginnen."
                 )
-            )
+            turn.notice(text)
             turn.conv = Conversation(locale=turn.conv.locale)
             turn.fire("forget")
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine import progress
+from bot.engine import progress, wording
 from bot.engine.controls import LATER
 from bot.engine.screens.base import Arrival, Option, Screen
 from bot.engine.topic_walk import begin_topic, park_topic
@@ -46,6 +46,9 @@ class Intro(Screen):
             )
         if topic.sensitive and topic.permission is not None:
             parts.append(turn.t(topic.permission))
+        note = wording.proxy_note(turn, topic)
+        if note:
+            parts.append(note)
         turn.say("\n\n".join(parts), self.options(turn))
 
     def choose(self, turn: Turn, option: str) -> None:

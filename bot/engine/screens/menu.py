@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine import progress
+from bot.engine import progress, wording
 from bot.engine.screens.base import Arrival, Option, Screen
 from bot.engine.turn import Turn
 
@@ -14,6 +14,7 @@ class Menu(Screen):
         Arrival("give_name", ("name",)),
         Arrival("show_menu", ("menu", "intro", "question", "paused")),
         Arrival("place_gone", ("intro", "question")),  # the stored topic left the flow
+        Arrival("relative_done", ("relative",)),
     )
 
     def options(self, turn: Turn) -> list[Option]:
@@ -44,6 +45,12 @@ class Menu(Screen):
                 "Waar wilt u het over hebben? Kies een onderwerp.\n"
                 "U heeft {done} van de {total} onderwerpen gehad."
             ).format(done=done, total=len(items))
+        if turn.conv.role != "self":  # every screen says whose wishes these are
+            if turn.conv.role == "view":
+                heading = wording.whose_line(turn) or ""
+            else:
+                heading = turn._("Wensen van {name}").format(name=wording.subject(turn))
+            text = f"{heading}\n\n{text}"
         turn.say(text, self.options(turn))
 
     def choose(self, turn: Turn, option: str) -> None:

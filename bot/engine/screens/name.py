@@ -14,7 +14,10 @@ MAX_NAME = 60
 class Name(Screen):
     name = "name"
     resumable = True
-    arrivals = (Arrival("choose_mode", ("who",)),)
+    arrivals = (
+        Arrival("choose_mode", ("who",)),
+        Arrival("companion_given", ("companion",)),
+    )
 
     def options(self, turn: Turn) -> list[Option]:
         return [Option(SKIP, turn._("Liever niet"), (turn._("geen naam"),))]
@@ -43,7 +46,9 @@ class Name(Screen):
             clean = None  # "Liever niet" typed instead of pressed is not a name
         turn.conv.name = clean
         turn.effect(SetProfile(mode=turn.conv.mode or "alone", name=clean))
-        if clean:
+        if clean and turn.conv.mode == "for_other":  # never "Dank u wel, mijn moeder"
+            turn.notice(turn._("Dank u wel. We vullen het in voor {name}.").format(name=clean))
+        elif clean:
             turn.notice(turn._("Dank u wel, {name}.").format(name=clean))
         turn.fire("give_name")
 

@@ -8,7 +8,7 @@ question has its own small steps (`bot/engine/person_answer.py`).
 from __future__ import annotations
 
 from bot.content.model import Question, QuestionType
-from bot.engine import person_answer, progress
+from bot.engine import person_answer, progress, wording
 from bot.engine.answer_value import (
     Kind,
     option_value,
@@ -20,9 +20,11 @@ from bot.engine.answer_value import (
 )
 from bot.engine.controls import BACK, CONTINUE, DONE, EXPLAIN, LATER, SKIP
 from bot.engine.screens.base import Arrival, Option, Screen
-from bot.engine.state import AnswerView
+from bot.engine.state import AnswerView, RelativeView
 from bot.engine.topic_walk import advance, go_back, park_topic, skip_question
 from bot.engine.turn import Turn
+
+ADOPT = "_adopt."  # option prefix: take a relative's view as the person's own answer
 
 
 class QuestionScreen(Screen):
@@ -62,6 +64,9 @@ class QuestionScreen(Screen):
         result.append(Option(BACK, turn._("Terug"), (turn._("terug"),)))
         if question.help is not None:
             result.append(Option(EXPLAIN, turn._("Uitleg"), (turn._("uitleg"),)))
+        for view in self.views(turn, question):
+            label = turn._("Overnemen van {who}").format(who=view.who)
+            result.append(Option(f"{ADOPT}{view.participant_id}", label))
         return result
 
     def draw(self, turn: Turn, *, redraw: bool = False) -> None:
@@ -74,9 +79,10 @@ class QuestionScreen(Screen):
             )
         else:
             header = turn.t(topic.title)
-        if turn.conv.mode == "for_other" and turn.conv.name:
-            header += " · " + turn._("voor {name}").format(name=turn.conv.name)
-        body = [header, turn.t(question.text)]
+        whose = wording.whose_line(turn)
+        if whose:
+            header += " · " + whose
+        body = [header, wording.question_text(turn, question)]
         if question.type is QuestionType.SCALE and question.low and question.high:
             body.append(
                 turn._("1 = {low}\n5 = {high}").format(
@@ -90,12 +96,29 @@ class QuestionScreen(Screen):
         previous = turn.answers.get(question.id)
         if previous is not None and question.is_asked:
             body.append(previous_answer_text(turn, question, previous))
+        for view in self.views(turn, question):
+            shown = answer_label(turn, question, AnswerView(view.value))
+            body.append(turn._("{who} denkt: {answer}").format(who=view.who, answer=shown))
         turn.say("\n\n".join(body), self.options(turn), redraw=redraw)
+
+    @staticmethod
+    def views(turn: Turn, question: Question) -> tuple[RelativeView, ...]:
+        """Relatives' own views on this question, shown to the person (never to others)."""
+        if turn.conv.role != "self" or not question.is_asked:
+            return ()
+        return turn.context.views.get(question.id, ())
 
     # -- what a press does --------------------------------------------------------------------
     def choose(self, turn: Turn, option: str) -> None:
         question = turn.question
-        if option == SKIP:
+        if option.startswith(ADOPT):  # the person takes a relative's view as their own
+            view = next(
+                v for v in self.views(turn, question) if f"{ADOPT}{v.participant_id}" == option
+            )
+            turn.record(question, dict(view.value))
+            turn.notice(turn._("Overgenomen. Dit is nu uw eigen antwoord."))
+            advance(turn)
+        elif option == SKIP:
             skip_question(turn)
         elif option == LATER:
             park_topic(turn)

@@ -13,6 +13,7 @@ class Welcome(Screen):
     arrivals = (
         Arrival("decline", ("consent",)),  # "Nee, liever niet", or /verwijderen before consent
         Arrival("forget", ("deleting",)),  # everything erased
+        Arrival("decline_join", ("joining",)),  # an invitation declined: nothing stored
     )
 
     def choose(self, turn: Turn, option: str) -> None:
@@ -26,9 +27,17 @@ class Welcome(Screen):
             turn.conv.locale = locale
         if key.startswith("consent."):
             turn.fire("ask_consent", draw=False)
+        elif key.startswith("join."):
+            turn.fire("ask_join", draw=False)
 
     def typed(self, turn: Turn, text: str) -> None:
-        """A typed "ja" answers the consent screen we showed before, in whichever language."""
+        """A typed "ja" answers the consent screen we showed before, in whichever language
+        (or the join screen, for someone who arrived with an invitation)."""
+        invitation = turn.context.invitation
+        if invitation is not None and invitation.status == "ok":
+            turn.fire("ask_join", draw=False)
+            turn.screen.typed(turn, text)
+            return
         others = [code for code, _name in turn.languages if code != turn.conv.locale]
         for locale in [turn.conv.locale, *others]:
             previous, turn.conv.locale = turn.conv.locale, locale

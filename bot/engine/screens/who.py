@@ -11,7 +11,10 @@ class Who(Screen):
     resumable = True
     arrivals = (
         Arrival("agree", ("consent",)),
-        Arrival("change_profile", ("menu", "intro", "question", "name", "paused", "deleting")),
+        Arrival(
+            "change_profile",
+            ("menu", "intro", "question", "name", "paused", "deleting", "companion"),
+        ),
     )
 
     def options(self, turn: Turn) -> list[Option]:
@@ -33,6 +36,10 @@ class Who(Screen):
 
     def choose(self, turn: Turn, option: str) -> None:
         turn.conv.mode = option
+        if option == "together":
+            turn.fire("ask_companion")  # who sits with the person today
+            return
+        turn.conv.companion = None
         turn.fire("choose_mode")
 
 

@@ -1,0 +1,339 @@
+"""Family: a relative joins from their own phone, and every answer says who gave it.
+
+Why: the family is who will be asked when the person can no longer speak. What the person
+wants and what the family thinks they want must both be visible, attributed, and never
+mixed up; and a relative sees only what the person allowed. These tests drive two people
+(and a stranger) through the real service on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.engine.replies import InviteReply
+from bot.services.conversation import ConversationService
+from bot.services.runtime import Runtime
+from bot.services.summaries import load_summary
+from bot.storage.models import Answer, Invite, Participant
+from bot.storage.repository import Repository
+from bot.summary.html import render_summary_html
+from bot.summary.text import render_text
+from bot.testing import ChatDriver
+from tests.summary_support import CollectingNotifier, FrozenClock
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def notifier() -> CollectingNotifier:
+    return CollectingNotifier()
+
+
+@pytest.fixture
+def family_service(
+    runtime: Runtime, clock: FrozenClock, notifier: CollectingNotifier
+) -> ConversationService:
+    return ConversationService(runtime, clock=clock, notifier=notifier)
+
+
+def chat(service: ConversationService, user: str) -> ChatDriver:
+    return ChatDriver.on_service(service, user=user)
+
+
+async def invite(anna: ChatDriver, may: str = "Een eigen kijk geven", see: str = "Ja") -> str:
+    await anna.command("uitnodigen")
+    await anna.press(may)
+    handled = await anna.press(see)
+    (reply,) = [r for r in handled.replies if isinstance(r, InviteReply)]
+    assert len(reply.code) >= 22, "at least 128 random bits"
+    return reply.code
+
+
+async def join(service: ConversationService, user: str, code: str, name: str = "Els") -> ChatDriver:
+    relative = chat(service, user)
+    await relative.start(code)
+    assert "Anna nodigt u uit" in relative.last_text
+    await relative.press("Ja, ik doe mee")
+    await relative.say(name)
+    await relative.press("Dochter")
+    return relative
+
+
+async def count(runtime: Runtime, table: type) -> int:
+    async with runtime.sessions() as session:
+        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def summary_for_professional(runtime: Runtime, user: str = "anna") -> str:
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant("terminal", user)
+        assert participant is not None
+        summary = await load_summary(
+            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
+        )
+    return render_text(summary, for_professional=True)
+
+
+# -- together on one phone ------------------------------------------------------------------
+
+
+async def test_together_names_who_helps_and_every_answer_says_so(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = chat(family_service, "anna")
+    await anna.ready(mode="Samen met iemand", companion=("Els", "Dochter"))
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    text = await summary_for_professional(runtime)
+    assert "In mijn eigen huis (samen met Els (dochter)" in text
+
+
+# -- inviting and joining -------------------------------------------------------------------
+
+
+async def test_a_relative_joins_gives_a_view_and_the_person_adopts_it(
+    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    code = await invite(anna)
+    assert await count(runtime, Participant) == 1, "nothing about the relative yet"
+    els = await join(family_service, "els", code)
+    assert "Uw kijk op de wensen van Anna" in els.last_text
+    await els.open_topic("Wonen")
+    assert "Wat denkt u: waar wil Anna het liefst wonen als Anna ouder wordt?" in els.last_text
+    await els.press("Waar zorg is")
+    # her view is not Anna's answer, and Anna is told
+    assert "Waar zorg is" not in await summary_for_professional(runtime)
+    ((channel, address, text),) = notifier.sent
+    assert (channel, address) == ("terminal", "anna") and "Els (dochter)" in text
+    await anna.open_topic("Wonen")
+    assert "Els (dochter) denkt: Waar zorg is" in anna.last_text
+    await anna.press("Overnemen van Els (dochter)")
+    assert "Overgenomen" in anna.said
+    text = await summary_for_professional(runtime)
+    assert "ouder wordt?: Waar zorg is (ingevuld door de persoon zelf" in text
+    assert "Els (dochter) denkt: Waar zorg is" in text
+
+
+async def test_a_differing_view_is_listed_for_the_professional(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna))
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    text = await summary_for_professional(runtime)
+    assert "Els (dochter) denkt anders over: Waar wilt u het liefst wonen" in text
+    assert "(In mijn eigen huis / Waar zorg is)" in text
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant("terminal", "anna")
+        assert participant is not None
+        summary = await load_summary(
+            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
+        )
+    page = render_summary_html(summary)
+    assert "Els (dochter) denkt" in page and "relative-view differs" in page
+
+
+async def test_a_helper_fills_in_the_persons_answers_marked_as_theirs(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna, may="Mijn antwoorden invullen"))
+    assert "Wensen van Anna" in els.last_text
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    assert "ouder wordt?: Waar zorg is (ingevuld door Els (dochter)" in (
+        await summary_for_professional(runtime)
+    )
+    await anna.open_topic("Wonen")  # at the next open question; one back is Els's answer
+    await anna.press("Terug")
+    assert "Uw antwoord tot nu toe: Waar zorg is" in anna.last_text
+
+
+@pytest.mark.parametrize("how", ["used", "unknown", "expired", "revoked"])
+async def test_a_code_that_does_not_work_gets_one_kind_sentence_and_creates_nothing(
+    family_service: ConversationService, runtime: Runtime, clock: FrozenClock, how: str
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    code = await invite(anna)
+    if how == "used":
+        await join(family_service, "els", code)
+    elif how == "unknown":
+        code = code[::-1]
+    elif how == "expired":
+        clock.advance(days=runtime.settings.invite_days, seconds=1)
+    else:
+        await anna.command("familie")
+        await anna.press("Uitnodiging 1 intrekken")
+        assert "De uitnodiging is ingetrokken" in anna.said
+    before = await count(runtime, Participant)
+    stranger = chat(family_service, "stranger")
+    await stranger.start(code)
+    assert "Deze uitnodiging werkt niet (meer)" in stranger.said
+    assert "Anna" not in stranger.said
+    assert await count(runtime, Participant) == before
+
+
+async def test_repeated_wrong_codes_are_slowed_down(family_service: ConversationService) -> None:
+    guesser = chat(family_service, "guesser")
+    for attempt in range(5):
+        await guesser.start(f"wrong-code-{attempt:02d}-xxxxxxxxxx")
+        assert "werkt niet" in guesser.said
+    await guesser.start("another-wrong-code-xxxxxxxxx")
+    assert "Probeer het over tien minuten" in guesser.said
+
+
+async def test_declining_the_invitation_keeps_nothing_and_the_code_still_works(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    code = await invite(anna)
+    els = chat(family_service, "els")
+    await els.start(code)
+    await els.press("Nee, liever niet")
+    assert "Er is niets van u bewaard" in els.said
+    assert await count(runtime, Participant) == 1
+    await join(family_service, "els", code)
+    assert await count(runtime, Participant) == 2
+
+
+async def test_a_typed_yes_answers_the_join_screen(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    els = chat(family_service, "els")
+    await els.start(await invite(anna))
+    await els.say("ja")
+    assert "Hoe heet u?" in els.last_text
+    assert await count(runtime, Participant) == 2
+
+
+# -- what a relative may do -----------------------------------------------------------------
+
+
+async def test_only_the_person_shares_invites_and_decides_who_takes_part(
+    family_service: ConversationService,
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna))
+    for command in ("delen", "uitnodigen", "familie", "links"):
+        await els.command(command)
+        assert "Dat kan alleen Anna zelf doen." in els.said, command
+
+
+async def test_a_relative_who_may_not_read_sees_only_their_own_view(
+    family_service: ConversationService,
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    els = await join(family_service, "els", await invite(anna, see="Nee"))
+    await els.command("samenvatting")
+    assert "Uw kijk op de wensen van Anna" in els.said
+    assert "In mijn eigen huis" not in els.said
+    reader = await join(family_service, "bert", await invite(anna, see="Ja"), name="Bert")
+    await reader.command("samenvatting")
+    assert "In mijn eigen huis" in reader.said
+
+
+async def test_the_person_removes_a_relative_keeping_or_erasing_what_they_gave(
+    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna, may="Mijn antwoorden invullen"))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    await anna.command("familie")
+    assert "Els (dochter): vult uw antwoorden in, mag meelezen" in anna.said
+    await anna.press("Els verwijderen")
+    await anna.press("Wissen")
+    assert await count(runtime, Answer) == 0
+    assert await count(runtime, Participant) == 1
+    assert any("U doet niet meer mee met de wensen van Anna" in t for *_, t in notifier.sent)
+    await els.say("hallo")
+    assert "Wilt u meedoen?" in els.last_text, "Els is a stranger again"
+
+
+async def test_a_relatives_erase_takes_their_part_only(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    els = await join(family_service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    await els.command("verwijderen")
+    assert "De eigen antwoorden van Anna blijven staan" in els.last_text
+    await els.press("Ja, verwijder alles")
+    assert await count(runtime, Answer) == 1, "Anna's answer stays, Els's view goes"
+    assert await count(runtime, Participant) == 1
+
+
+async def test_the_persons_erase_unlinks_every_relative_and_tells_them(
+    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    await join(family_service, "els", await invite(anna))
+    await invite(anna)  # an open invitation goes too
+    await anna.command("verwijderen")
+    await anna.press("Ja, verwijder alles")
+    for table in (Participant, Answer, Invite):
+        assert await count(runtime, table) == 0, table.__name__
+    assert any(
+        address == "els" and "U doet niet meer mee" in text for _c, address, text in notifier.sent
+    )
+
+
+async def test_one_chat_is_a_person_and_a_relative_and_switches(
+    family_service: ConversationService,
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    bert = await chat(family_service, "bert").ready(name="Bert")
+    code = await invite(anna)
+    await bert.start(code)
+    await bert.press("Ja, ik doe mee")
+    await bert.say("Bert")
+    await bert.press("Zoon")
+    assert "Uw kijk op de wensen van Anna" in bert.last_text
+    await bert.command("wissel")
+    assert bert.buttons == ["Mijn eigen wensen", "✓ Wensen van Anna"]
+    await bert.press("Mijn eigen wensen")
+    assert "Uw kijk" not in bert.last_text and "Kies een onderwerp" in bert.last_text
+    await bert.command("wissel")
+    assert bert.buttons == ["✓ Mijn eigen wensen", "Wensen van Anna"]
+
+
+async def test_my_data_of_the_person_lists_relatives_and_of_a_relative_only_their_part(
+    family_service: ConversationService,
+) -> None:
+    import json
+
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    mine = json.loads((await anna.command("mijngegevens")).replies[0].content)  # type: ignore[union-attr]
+    (relative,) = mine["relatives"]
+    assert relative["name"] == "Els" and len(relative["contributed"]) == 1
+    hers = json.loads((await els.command("mijngegevens")).replies[0].content)  # type: ignore[union-attr]
+    assert hers["you"]["name"] == "Els" and len(hers["what_you_gave"]) == 1
+    assert "relatives" not in hers and "answers" not in hers
+
+
+async def test_the_invite_expires_after_invite_days(
+    family_service: ConversationService, runtime: Runtime, clock: FrozenClock
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    code = await invite(anna)
+    clock.advance(days=runtime.settings.invite_days, seconds=-1)
+    await join(family_service, "els", code)  # one second before it expires: still works
