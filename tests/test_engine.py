@@ -8,6 +8,7 @@ failure here reads as "a person pressing X would see Y / lose Z".
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -164,7 +165,8 @@ async def test_no_name_is_fine(bot: ChatDriver) -> None:
 async def test_filling_in_for_someone_else_names_them_on_every_question(bot: ChatDriver) -> None:
     await bot.ready(mode="Voor iemand anders", name="mijn moeder")
     await bot.open_topic("Wonen")
-    assert bot.last_text.startswith("Vraag 1 van 3 · Wonen · voor mijn moeder")
+    first_line = bot.last_text.splitlines()[0]
+    assert first_line.startswith("Wonen · ") and first_line.endswith(" · voor mijn moeder")
 
 
 # -- menu and progress ------------------------------------------------------------------------
@@ -183,18 +185,43 @@ async def test_menu_shows_progress(wonen: ChatDriver) -> None:
     assert "✓ Wonen" in wonen.buttons
 
 
-async def test_progress_count_only_shrinks_as_answers_rule_questions_out(wonen: ChatDriver) -> None:
-    # the follow-up question may still apply, so it is counted until "Nee" rules it out
-    assert wonen.last_text.startswith("Vraag 1 van 3 · Wonen")
+def progress_shown(chat: ChatDriver) -> tuple[int, int]:
+    """(cells filled of the bar, minutes left) from the question's first line."""
+    header = chat.last_text.splitlines()[0]
+    match = re.search(r"([▰▱]{8}) nog ongeveer (\d+) min\.", header)
+    assert match, header
+    return match.group(1).count("▰"), int(match.group(2))
+
+
+async def test_progress_only_moves_forward_as_answers_rule_questions_out(
+    wonen: ChatDriver,
+) -> None:
+    """A bar that only fills and minutes that only go down: "vraag 4 van 13" after
+    "vraag 1 van 14" confused people, a bar going back would too."""
+    assert wonen.last_text.startswith("Wonen · ▱▱▱▱▱▱▱▱ nog ongeveer 3 min.")
     assert WOONPLEK in wonen.last_text
+    seen = [progress_shown(wonen)]
     await wonen.press("thuis")
-    assert wonen.last_text.startswith("Vraag 2 van 3 · Wonen")
+    seen.append(progress_shown(wonen))
     await wonen.press("Ja")
-    assert wonen.last_text.startswith("Vraag 3 van 3 · Wonen")
+    seen.append(progress_shown(wonen))
     await wonen.press("Terug")
+    await wonen.press("Nee")  # rules the follow-up question out
+    await wonen.press("Terug")
+    seen.append(progress_shown(wonen))
+    assert seen == [(0, 3), (3, 2), (5, 1), (8, 1)]
+
+
+async def test_after_a_topic_the_next_one_is_the_first_button(wonen: ChatDriver) -> None:
+    await wonen.press("In een aangepaste woning")
     await wonen.press("Nee")
-    await wonen.press("Terug")
-    assert wonen.last_text.startswith("Vraag 2 van 2 · Wonen")
+    await wonen.press("Verder")
+    assert "Klaar: Wonen. Dank u wel!" in wonen.notices
+    assert wonen.buttons[0] == "Volgende: Het levenseinde"
+    assert wonen.buttons.count("Volgende: Het levenseinde") == 1
+    assert "Het levenseinde" not in wonen.buttons[1:], "the topic is not listed twice"
+    await wonen.press("Volgende: Het levenseinde")
+    assert wonen.conv.state == "intro" and wonen.conv.topic == "levenseinde"
 
 
 async def test_intro_tells_how_far_a_started_topic_is(wonen: ChatDriver) -> None:
@@ -738,10 +765,10 @@ async def test_taal_en_switches_to_english(wonen: ChatDriver) -> None:
     english = _english_catalog_translates("Goed, we gaan verder in het Nederlands.")
     if english is not None:
         assert english in wonen.notices
-        header = _english_catalog_translates("Vraag {number} van {total} · {topic}")
+        header = _english_catalog_translates("{topic} · {bar} nog ongeveer {minutes} min.")
         if header is not None:
             topic = translator("en").pgettext("demo.wonen.title", "Wonen")
-            assert wonen.last_text.startswith(header.format(number=1, total=3, topic=topic))
+            assert wonen.last_text.startswith(header.format(topic=topic, bar="▱" * 8, minutes=3))
     # the conversation keeps working in the new language
     await wonen.press("thuis")
     assert wonen.recorded == [RecordAnswer("woonplek", {"option": "thuis"})]

@@ -243,6 +243,12 @@ async def test_a_relative_who_may_not_read_sees_only_their_own_view(
     reader = await join(family_service, "bert", await invite(anna, see="Ja"), name="Bert")
     await reader.command("samenvatting")
     assert "In mijn eigen huis" in reader.said
+    helper = await join(
+        family_service, "cor", await invite(anna, may="Mijn antwoorden invullen", see="Nee")
+    )
+    await helper.command("samenvatting")
+    assert "Wat u invulde voor Anna" in helper.said
+    assert "In mijn eigen huis" not in helper.said
 
 
 async def test_the_person_removes_a_relative_keeping_or_erasing_what_they_gave(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -43,10 +44,10 @@ def chat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def run_chat(
-    env: dict[str, str], lines: list[str], user: str = "anna"
+    env: dict[str, str], lines: list[str], user: str = "anna", *options: str
 ) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "chat", "--user", user],
+        [sys.executable, "-m", "bot", "chat", "--user", user, *options],
         cwd=ROOT,
         env=env,
         input="".join(line + "\n" for line in lines),
@@ -98,9 +99,9 @@ def test_a_whole_conversation_survives_a_restart(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert "Created a new data key" in first.stderr  # said once, on stderr
     assert "Dank u wel, Anna." in out
-    assert "Vraag 1 van 3 · Wonen" in out
+    assert "Wonen · ▱▱▱▱▱▱▱▱ nog ongeveer 3 min." in out
     assert "  ✓ In een aangepaste woning" in out
-    assert "Vraag 3 van 3 · Wonen" in out
+    assert "Wonen · ▰▰▰▰▰▱▱▱ nog ongeveer 1 min." in out
     assert "Uw antwoord tot nu toe: Ja" in out
     assert "Uw antwoord tot nu toe: In een aangepaste woning" in out
     assert "  ✓ In mijn eigen huis" in out
@@ -304,3 +305,16 @@ def test_a_broken_flow_stops_with_file_and_line(tmp_path: Path) -> None:
     )
     result = run_chat(chat_env(tmp_path, FLOWS_DIR=str(flows)), ["ja"])
     assert_one_clear_sentence(result, f"{flow}:10:", "type must be one of")
+
+
+def test_a_relative_joins_in_the_terminal_with_the_code_of_an_invitation(tmp_path: Path) -> None:
+    """/uitnodigen in the terminal prints the command a relative runs to join."""
+    env = chat_env(tmp_path)
+    anna = run_chat(env, ["ja", "1", "Anna", "/uitnodigen", "2", "1", "/stop"])
+    match = re.search(r"python -m bot chat --user NAAM --join (\S+)", anna.stdout)
+    assert match, anna.stdout
+    els = run_chat(env, ["ja", "Els", "2", "/stop"], "els", "--join", match.group(1))
+    assert "Anna nodigt u uit" in els.stdout
+    assert "Uw kijk op de wensen van Anna" in els.stdout
+    again = run_chat(env, ["/stop"], "piet", "--join", match.group(1))
+    assert "Deze uitnodiging werkt niet (meer)" in again.stdout

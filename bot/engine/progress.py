@@ -89,3 +89,29 @@ def first_open(topic: Topic, answers: Answers) -> Question | None:
         if question.is_asked and question.id not in answers:
             return question
     return None
+
+
+BAR_CELLS = 8
+
+
+def bar(item: TopicProgress) -> str:
+    """A bar that only fills: answers only add to `done`, and `total` only shrinks."""
+    filled = BAR_CELLS if item.total == 0 else round(BAR_CELLS * item.done / item.total)
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def minutes_left(topic: Topic, item: TopicProgress) -> int:
+    """The topic's announced minutes, for the part still open (at least one)."""
+    if item.total == 0:
+        return 1
+    return max(1, -(-topic.minutes * (item.total - item.done) // item.total))
+
+
+def next_topic(flow: Flow, after: str, answers: Answers) -> Topic | None:
+    """The first topic after `after` (then from the start) that is not done yet."""
+    ids = [t.id for t in flow.topics]
+    start = ids.index(after) + 1 if after in ids else 0
+    for topic in [*flow.topics[start:], *flow.topics[:start]]:
+        if topic.id != after and not topic_progress(topic, answers).complete:
+            return topic
+    return None

@@ -39,7 +39,8 @@ def advance(turn: Turn) -> None:
     title = turn.t(topic.title)
     turn.notice(turn._("Klaar: {topic}. Dank u wel!").format(topic=title))
     turn.conv.question = None
-    turn.conv.draft = {}
+    following = progress.next_topic(turn.flow, topic.id, turn.answers)
+    turn.conv.draft = {"suggest": following.id} if following else {}
     if topic.id in turn.conv.parked:
         turn.conv.parked.remove(topic.id)
     turn.fire("show_menu")

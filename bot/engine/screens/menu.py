@@ -28,6 +28,13 @@ class Menu(Screen):
             else:
                 label = title
             result.append(Option(item.topic.id, label, (title,)))
+        suggested = turn.conv.draft.get("suggest")
+        for index, option in enumerate(result):
+            if option.id == suggested and index > 0:  # just finished a topic: the next first
+                label = turn._("Volgende: {topic}").format(topic=option.label)
+                result.insert(0, Option(option.id, label, option.words))
+                del result[index + 1]
+                break
         return result
 
     def draw(self, turn: Turn, *, redraw: bool = False) -> None:
@@ -59,6 +66,7 @@ class Menu(Screen):
             return
         turn.conv.topic = option
         turn.conv.trail = []
+        turn.conv.draft = {}
         turn.fire("open_topic")
 
 

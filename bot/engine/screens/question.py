@@ -72,10 +72,12 @@ class QuestionScreen(Screen):
     def draw(self, turn: Turn, *, redraw: bool = False) -> None:
         question = turn.question
         topic = turn.topic
-        if question.is_asked:
-            number, total = progress.position(topic, question, turn.answers)
-            header = turn._("Vraag {number} van {total} · {topic}").format(
-                number=number, total=total, topic=turn.t(topic.title)
+        if question.is_asked:  # a bar that only fills, and the minutes still to go
+            item = progress.topic_progress(topic, turn.answers)
+            header = turn._("{topic} · {bar} nog ongeveer {minutes} min.").format(
+                topic=turn.t(topic.title),
+                bar=progress.bar(item),
+                minutes=progress.minutes_left(topic, item),
             )
         else:
             header = turn.t(topic.title)
