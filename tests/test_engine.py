@@ -413,12 +413,35 @@ async def test_person_typed_weet_ik_niet_for_phone(person: ChatDriver) -> None:
     ]
 
 
-async def test_person_typo_of_overslaan_at_phone_skips(person: ChatDriver) -> None:
-    """A close match to a control word at the phone step does what the word says."""
+async def test_person_typo_of_overslaan_at_phone_skips_the_phone_and_keeps_the_name(
+    person: ChatDriver,
+) -> None:
+    """A close match to a control word at the phone step does what the word says; what
+    was already given (the name, the relation) is kept, not thrown away as "skipped"."""
     await person.say("Truus")
     await person.press("Dochter")
     await person.say("overslan")
-    assert person.recorded == [RecordAnswer("vertegenwoordiger", {}, skipped=True)]
+    assert person.recorded == [
+        RecordAnswer("vertegenwoordiger", {"name": "Truus", "relation": "dochter", "phone": None})
+    ]
+
+
+async def test_skipping_the_relation_keeps_the_typed_name(person: ChatDriver) -> None:
+    await person.say("Jan de Vries")
+    await person.press("Overslaan")
+    assert person.recorded == [
+        RecordAnswer("vertegenwoordiger", {"name": "Jan de Vries", "relation": None, "phone": None})
+    ]
+    assert "Staat u in het donorregister?" in person.last_text
+
+
+async def test_half_a_character_in_typed_text_is_kept_as_a_replacement(
+    person: ChatDriver,
+) -> None:
+    """JSON can carry a lone surrogate; it could never be encrypted or shown."""
+    await person.say("Jan \ud800 Jansen")
+    await person.press("Overslaan")
+    assert person.recorded[0].value["name"] == "Jan \ufffd Jansen"
 
 
 async def test_person_back_goes_one_step_back(person: ChatDriver) -> None:

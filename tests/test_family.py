@@ -343,3 +343,46 @@ async def test_the_invite_expires_after_invite_days(
     code = await invite(anna)
     clock.advance(days=runtime.settings.invite_days, seconds=-1)
     await join(family_service, "els", code)  # one second before it expires: still works
+
+
+async def test_fhir_says_who_gave_each_answer_and_carries_views_beside_them(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from bot.summary.fhir import questionnaire_response
+
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    els = await join(family_service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    helper = await join(
+        family_service, "cor", await invite(anna, may="Mijn antwoorden invullen"), name="Cor"
+    )
+    await helper.open_topic("Wonen")  # Cor answers the next open question for Anna
+    await helper.press("Nee")
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant("terminal", "anna")
+        assert participant is not None
+        summary = await load_summary(
+            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
+        )
+    resource = questionnaire_response(
+        summary, runtime.flow, base_url="https://x.example", response_id="r1"
+    )
+    QuestionnaireResponse.model_validate(resource)
+    assert resource["author"] == {"display": "Cor (dochter)"}
+    items = {i["linkId"]: i for group in resource["item"] for i in group["item"]}
+    views = [e for e in items["woonplek"]["extension"] if e["url"].endswith("/relative-view")]
+    assert views and {"url": "view", "valueString": "Waar zorg is"} in views[0]["extension"]
+    assert items["woonplek"]["answer"][0]["valueCoding"]["code"] == "thuis", "hers, not Els's"
+    by_name = [e for e in items["verhuizen"]["extension"] if e["url"].endswith("answered-by-name")]
+    assert by_name == [
+        {
+            "url": "https://x.example/fhir/StructureDefinition/answered-by-name",
+            "valueString": "Cor (dochter)",
+        }
+    ]

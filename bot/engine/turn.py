@@ -7,7 +7,9 @@ buttons do is in its own module under `bot/engine/screens/`; commands are in `co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from transitions import EventData
@@ -22,6 +24,7 @@ from bot.engine.state import AnswerView, Conversation, TurnContext
 from bot.engine.texts import invitation_problem, media_thanks
 from bot.i18n import Translator
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_TEXT = 10_000  # characters kept in one free-text answer; longer asks to shorten
 
 
@@ -159,6 +162,9 @@ class Turn:
 
     # -- events ---------------------------------------------------------------------------
     def handle(self, event: Event) -> Outcome:
+        if isinstance(event, Text) and LONE_SURROGATE.search(event.text):
+            # JSON can carry half a character; it could never be stored or shown again.
+            event = replace(event, text=LONE_SURROGATE.sub("\ufffd", event.text))
         self.repair()
         if isinstance(event, Command):
             self._on_command(self, event)

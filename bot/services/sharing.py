@@ -327,7 +327,9 @@ class ShareLinks:
         if not value or "." not in value:
             return False
         expires_text, signature = value.split(".", 1)
-        if not expires_text.isdigit() or int(expires_text) < self.clock().timestamp():
+        if not (expires_text.isascii() and expires_text.isdigit()):  # "²".isdigit() is True
+            return False
+        if int(expires_text) < self.clock().timestamp():
             return False
         expected = self._cookie_signature(link, int(expires_text))
         return hmac.compare_digest(signature, expected)

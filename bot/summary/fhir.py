@@ -260,6 +260,12 @@ def questionnaire_response(
     }
     if summary.person_name:
         response["subject"] = {"display": summary.person_name}
+        # The answers are the person's own; who else gave one is said per item
+        # (answered-by-name), and relatives' own views are item extensions, never answers.
+        response["source"] = {"display": summary.person_name}
+    helpers = sorted({item.by for item in summary.items if item.by and item.who == "relative"})
+    if helpers:
+        response["author"] = {"display": ", ".join(helpers)}
     if groups:
         response["item"] = groups
     return response

@@ -120,6 +120,10 @@ class QuestionScreen(Screen):
             turn.record(question, dict(view.value))
             turn.notice(turn._("Overgenomen. Dit is nu uw eigen antwoord."))
             advance(turn)
+        elif (
+            option == SKIP and question.type is QuestionType.PERSON and turn.conv.draft.get("name")
+        ):
+            person_answer.finish(turn)  # a name was typed: skipping the rest keeps it
         elif option == SKIP:
             skip_question(turn)
         elif option == LATER:
