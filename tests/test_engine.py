@@ -163,10 +163,26 @@ async def test_no_name_is_fine(bot: ChatDriver) -> None:
 
 
 async def test_filling_in_for_someone_else_names_them_on_every_question(bot: ChatDriver) -> None:
-    await bot.ready(mode="Voor iemand anders", name="mijn moeder")
+    await bot.start()
+    await bot.press("Ja, ik doe mee")
+    await bot.press("Voor iemand anders")
+    await bot.say("mijn moeder")
+    assert bot.notices == ["Dank u wel. We vullen het in voor mijn moeder."]
     await bot.open_topic("Wonen")
     first_line = bot.last_text.splitlines()[0]
     assert first_line.startswith("Wonen · ") and first_line.endswith(" · voor mijn moeder")
+    # asked about her, not about "u", and never thanked as if she were here
+    assert "Waar wil mijn moeder het liefst wonen als mijn moeder ouder wordt?" in bot.last_text
+    assert "Waar wilt u het liefst wonen" not in bot.last_text
+
+
+async def test_a_proxy_is_asked_to_answer_as_the_person_would(bot: ChatDriver) -> None:
+    await bot.ready(mode="Voor iemand anders", name="mijn moeder")
+    await bot.press("Het levenseinde")
+    assert "Antwoord zoals mijn moeder het zou zeggen." in bot.last_text
+    alone = await driver(bot.engine_only.engine).ready()  # type: ignore[union-attr]
+    await alone.press("Het levenseinde")
+    assert "Antwoord zoals" not in alone.last_text
 
 
 # -- menu and progress ------------------------------------------------------------------------
