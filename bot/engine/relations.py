@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from bot.engine.screens.base import Option
+from typing import TYPE_CHECKING
+
+from bot.engine.screens.base import Option, Screen
 from bot.i18n import N_, Translator
+
+if TYPE_CHECKING:  # the turn is handed in at run time; no import cycle
+    from bot.engine.turn import Turn
 
 RELATIONS = {
     "partner": N_("Partner"),
@@ -31,3 +36,29 @@ def who(name: str | None, relation: str | None, tr: Translator) -> str:
     if name and label:
         return f"{name} ({label})"
     return name or label or tr.gettext("een naaste")
+
+
+class NameThenRelation(Screen):
+    """Two small steps: a first name (typed), then how they are related (a button)."""
+
+    MAX_NAME = 60
+
+    def options(self, turn: Turn) -> list[Option]:
+        return relation_options(turn.tr) if turn.conv.step == "relation" else []
+
+    def typed(self, turn: Turn, text: str) -> None:
+        if turn.conv.step != "relation":
+            turn.conv.draft = {"name": " ".join(text.split())[: self.MAX_NAME]}
+            turn.conv.step = "relation"
+            turn.draw()
+            return
+        turn.press_typed(text, numbered_only=False)
+
+    def choose(self, turn: Turn, option: str) -> None:
+        given = {"name": turn.conv.draft.get("name"), "relation": option}
+        turn.conv.draft, turn.conv.step = {}, None
+        self.given(turn, given)
+
+    def given(self, turn: Turn, person: dict[str, str | None]) -> None:
+        """Both steps done."""
+        raise NotImplementedError
