@@ -7,7 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from alembic.migration import MigrationContext
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -59,7 +60,21 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration; safe to run at every start."""
+# Any constant both sides agree on: "Tijdig" in ASCII, as a PostgreSQL advisory lock key.
+MIGRATION_LOCK_KEY = 0x54696A646967
+
+
+async def migrate(engine: AsyncEngine) -> str | None:
+    """Bring the schema to the newest migration; safe to run at every start, and from
+    several processes at once: on PostgreSQL they queue on an advisory lock (held until
+    this transaction ends), so the first migrates and the others find the schema current.
+    SQLite's BEGIN IMMEDIATE already lets only one writer in. Returns the revision."""
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
