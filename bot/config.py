@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     default_locale: str = "nl"
     share_link_days: Annotated[int, Field(ge=1, le=365)] = 30
     flows_dir: Path = PROJECT_ROOT / "flows"
+    # Webhook mode: after this long, an update a process received but did not finish
+    # (it died) is taken over by another process.
+    inbox_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
 
     @field_validator("database_url")
     @classmethod

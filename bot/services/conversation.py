@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.engine import AnswerView, Conversation, Event
+from bot.engine import AnswerView, Choice, Conversation, Event
 from bot.engine.replies import (
     CreateShareLink,
     DeleteEverything,
@@ -56,15 +56,32 @@ class Handled:
     locale: str = "nl"
 
 
+def stale_reply(event: Event, locale: str) -> Handled:
+    """A message that overtook an earlier one was already answered; the earlier one is not
+    used, and the person is told kindly how to change an answer if they meant it. A button
+    press is passed over quietly (a double tap: the first press already counted)."""
+    if isinstance(event, Choice):
+        return Handled(stale=True, locale=locale)
+    tr = translator(locale)
+    text = tr.gettext(
+        "Dit bericht kwam pas aan na uw volgende bericht, dus ik heb het niet gebruikt. "
+        "Wilt u een antwoord veranderen? Kies dan 'Terug' bij de vraag."
+    )
+    return Handled(replies=[Notice(text)], stale=True, locale=locale)
+
+
 class ConversationService:
     def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
         self.share_links = ShareLinks(runtime, clock=clock)
 
-    async def handle(self, channel: str, event: Event) -> Handled:
+    async def handle(self, channel: str, event: Event, *, order: int | None = None) -> Handled:
+        """`order` is the channel's own sequence (Telegram's update_id): with several
+        processes, a chat's updates can arrive out of order, and an older one that comes
+        after a newer one was applied is stale: it is never recorded."""
         for attempt in range(3):
             try:
-                return await self._handle_once(channel, event)
+                return await self._handle_once(channel, event, order)
             except IntegrityError:
                 # Two first messages of a new user raced to create them; the loser retries
                 # and finds the participant the winner created.
@@ -72,7 +89,7 @@ class ConversationService:
                     raise
         raise AssertionError("unreachable")
 
-    async def _handle_once(self, channel: str, event: Event) -> Handled:
+    async def _handle_once(self, channel: str, event: Event, order: int | None) -> Handled:
         runtime = self.runtime
         async with runtime.transaction() as session:
             repo = Repository(session, runtime.cipher)
@@ -87,10 +104,12 @@ class ConversationService:
                 if await repo.seen_event(participant.id, event.event_id):
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
-                stored = conversation_of(
-                    await repo.load_conversation(participant.id),
-                    default_locale=runtime.settings.default_locale,
-                )
+                record = await repo.load_conversation(participant.id)
+                stored = conversation_of(record, default_locale=runtime.settings.default_locale)
+                if order is not None and record is not None and order < (record.last_order or 0):
+                    log.info("stale event ignored participant=%s", participant.id)
+                    await repo.mark_event(participant.id, event.event_id)
+                    return stale_reply(event, stored.locale)
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
                 views = answer_views(await repo.latest_answers(participant.person_id))
             conversation, outcome = runtime.engine.handle(stored, views, event)
@@ -147,7 +166,9 @@ class ConversationService:
                     handled.replies.append(item)
             if not deleted:
                 record = conversation_record(conversation)
-                await repo.save_conversation(participant.id, record.state, record.context)
+                await repo.save_conversation(
+                    participant.id, record.state, record.context, order=order
+                )
                 await repo.mark_event(participant.id, event.event_id)
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",
