@@ -24,7 +24,6 @@ from telegram import Bot, BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, 
 from telegram import Message as TgMessage
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -41,6 +40,7 @@ from bot.channels.telegram_format import (
     qr_png,
     split_text,
 )
+from bot.channels.telegram_limits import SharedFloodLimiter
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
@@ -50,6 +50,7 @@ from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
 from bot.services.inbox import Inbox
+from bot.services.limits import NOTICE, SendBudget, namespace
 
 log = logging.getLogger(__name__)
 
@@ -409,12 +410,16 @@ class TelegramChannel:
 
 
 def build_application(settings: Settings, channel: TelegramChannel) -> Application:  # type: ignore[type-arg]
+    token = settings.require_telegram_token()
     builder = (
         Application.builder()
-        .token(settings.require_telegram_token())
+        .token(token)
         .concurrent_updates(ChatOrderedProcessor(after=channel.update_done))
-        .rate_limiter(AIORateLimiter(max_retries=2))
     )
+    if settings.telegram_rate_limit:  # 0: no limiter (a local Bot API server, tests)
+        key = f"send:{namespace(token)}"
+        budget = SendBudget(settings.telegram_rate_limit, settings.redis_url, key)
+        builder = builder.rate_limiter(SharedFloodLimiter(budget))
     builder = _with_base_url(builder, settings)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
@@ -454,7 +459,11 @@ async def send_notice(
 ) -> None:
     try:
         await bot.send_message(
-            int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            int(address),
+            text,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            # after the replies to people who are chatting (when a limiter is set)
+            **({"rate_limit_args": NOTICE} if getattr(bot, "rate_limiter", None) else {}),
         )
     except Forbidden:
         if service is not None:  # a private chat's id is the user's

@@ -34,6 +34,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import i18n
+from bot.services.limits import SharedClientLimit, limit_storage
 from bot.services.notify import Notifier, NotifierRegistry
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
@@ -109,7 +110,7 @@ class SummaryWeb:
         runtime: Any,
         sharing: ShareLinks,
         notifier: Notifier,
-        limiter: RateLimiter,
+        limiter: RateLimiter | SharedClientLimit,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
@@ -152,9 +153,10 @@ class SummaryWeb:
         )
         return HTMLResponse(html, status_code=status, headers=headers, background=background)
 
-    def rate_limited(self, request: Request) -> Response | None:
+    async def rate_limited(self, request: Request) -> Response | None:
         key = self.sharing.client_hash(self.client(request))
-        if self.limiter.allow(key):
+        retry_after = await self.limiter.take(key)
+        if retry_after is None:
             return None
         tr = i18n.translator(self.locale_of(request))
         log.warning("web rate limit hit path=%s", safe_path(request.url.path))
@@ -166,7 +168,7 @@ class SummaryWeb:
                 "Deze pagina is in korte tijd erg vaak opgevraagd. Probeer het over een "
                 "minuut opnieuw."
             ),
-            headers={"Retry-After": str(self.limiter.retry_after(key))},
+            headers={"Retry-After": str(retry_after)},
         )
 
     def notify_after(self, access: Access) -> BackgroundTask | None:
@@ -240,7 +242,7 @@ class SummaryWeb:
     async def summary_page(self, request: Request) -> Response:
         if request.method == "POST":
             return await self.submit_code(request)
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         access = await self.open(request, "html")
         if access.outcome == "code_required":
@@ -270,7 +272,7 @@ class SummaryWeb:
         fmt = request.path_params["fmt"]
         if fmt not in ("pdf", "fhir", "txt"):
             raise HTTPException(404)
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         access = await self.open(request, fmt)
         if access.outcome == "code_required":
@@ -307,7 +309,7 @@ class SummaryWeb:
         return PlainTextResponse(render_text(summary, for_professional=True), background=background)
 
     async def submit_code(self, request: Request) -> Response:
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         body = b""
         async for chunk in request.stream():  # a code form is tiny: read no more than that
@@ -403,16 +405,19 @@ def create_app(
     service: Any,
     notifier: Notifier | None = None,
     *,
-    rate_limiter: RateLimiter | None = None,
+    rate_limiter: RateLimiter | SharedClientLimit | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
     app's clock); `notifier` defaults to none registered (the host passes its own);
     `routes` lets a channel add its own (e.g. a Telegram webhook)."""
     sharing = service.share_links
-    web = SummaryWeb(
-        runtime, sharing, notifier or NotifierRegistry(), rate_limiter or RateLimiter()
-    )
+    if rate_limiter is None:  # several processes share one limit through Redis
+        redis = runtime.settings.redis_url
+        rate_limiter = (
+            SharedClientLimit(limit_storage(runtime.settings)) if redis else RateLimiter()
+        )
+    web = SummaryWeb(runtime, sharing, notifier or NotifierRegistry(), rate_limiter)
     app = Starlette(
         routes=[
             Route("/", web.home),
