@@ -185,3 +185,22 @@ async def test_a_claimed_update_is_not_claimed_again_until_its_lease_ends(
     assert await inbox.claim_expired() == [], "now the claimer holds it"
     await inbox.done(7)
     assert await inbox.pending() == 0
+
+
+async def test_ready_only_when_the_schema_is_current(runtime: Runtime) -> None:
+    """Why: during a roll-out the load balancer must not send traffic to a process whose
+    database is not yet at the schema it needs; /health only says the process lives."""
+    import httpx
+    from sqlalchemy import text
+
+    from bot.web.app import create_app
+
+    app = create_app(runtime, ConversationService(runtime))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/ready")).status_code == 200
+        async with runtime.transaction() as session:
+            await session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        behind = await client.get("/ready")
+        assert behind.status_code == 503 and "not current" in behind.text
+        assert (await client.get("/health")).status_code == 200

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,7 +20,7 @@ from bot.content.model import Flow
 from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
-from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.db import alembic_config, create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,18 @@ async def migrate_only(settings: Settings) -> str | None:
         return await migrate(db)
     finally:
         await db.dispose()
+
+
+async def schema_revision(db: AsyncEngine) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    async with db.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+def newest_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 KEY_CHECK = b"tijdig key check"

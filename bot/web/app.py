@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot import i18n
 from bot.services.limits import SharedClientLimit, limit_storage
 from bot.services.notify import Notifier, NotifierRegistry
+from bot.services.runtime import newest_revision, schema_revision
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
@@ -371,7 +372,19 @@ class SummaryWeb:
         return PlainTextResponse(ROBOTS)
 
     async def health(self, request: Request) -> Response:
+        """The process is alive (for the load balancer's liveness check)."""
         return PlainTextResponse("ok")
+
+    async def ready(self, request: Request) -> Response:
+        """The database answers and has the schema this version needs: send traffic here."""
+        try:
+            current = await schema_revision(self.runtime.db)
+        except Exception as exc:
+            log.warning("not ready: database not reachable (%s)", type(exc).__name__)
+            return PlainTextResponse("database not reachable", status_code=503)
+        if current != newest_revision():
+            return PlainTextResponse("database schema not current", status_code=503)
+        return PlainTextResponse("ready")
 
     async def home(self, request: Request) -> Response:
         locale = self.locale_of(request)
@@ -423,6 +436,7 @@ def create_app(
             Route("/", web.home),
             Route("/robots.txt", web.robots),
             Route("/health", web.health),
+            Route("/ready", web.ready),
             Route("/static/summary.css", web.stylesheet),
             Route("/fhir/Questionnaire/tijdig", web.fhir_questionnaire),
             Route("/s/{token}", web.summary_page, methods=["GET", "POST"]),
