@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import os
 import random
 import socket
@@ -120,10 +121,8 @@ class Person:
             self.api.push_message(self.chat, text)
         sent = time.monotonic()
         done = await asyncio.wait_for(waiter, 60)
-        try:  # the person reads the next screen before answering it
+        with contextlib.suppress(TimeoutError):  # the person reads the next screen first
             await asyncio.wait_for(screen, 5)
-        except TimeoutError:
-            pass
         return done - sent
 
     def button(self, label: str | None) -> tuple[int, str]:
@@ -201,9 +200,20 @@ async def postgres_database() -> tuple[str, Any]:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
 
 
+def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -231,13 +241,7 @@ async def main(args: argparse.Namespace) -> None:
     if args.redis:
         env["REDIS_URL"] = args.redis
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(tmp / "bot.log", "wb"),  # noqa: SIM115
-    )
+    process = start_bot(env, tmp / "bot.log")
     try:
         startup = await asyncio.wait_for(api.first_poll, 60) - started
         people = [Person(api, 500000 + n) for n in range(args.users)]
