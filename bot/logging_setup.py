@@ -22,6 +22,7 @@ NOISY_LIBRARIES = (
     "weasyprint",
     "fontTools",
     "alembic",
+    "transitions",  # several INFO lines per event: CPU per answer, and nothing to act on
 )
 
 
