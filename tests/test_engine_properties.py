@@ -347,6 +347,10 @@ def test_random_conversations_after_consent(actions: list[tuple[Any, ...]]) -> N
 # -- the same through the service and a real database ----------------------------------------
 
 
+def screens(replies: list[Any]) -> list[Message]:
+    return [r for r in replies if isinstance(r, Message) and not r.lasting]
+
+
 async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) -> None:
     settings = load_settings(
         database_url=f"sqlite+aiosqlite:///{folder}/tijdig.db",
@@ -367,9 +371,7 @@ async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) ->
                 mirror.chat.engine_only.conv = Conversation(locale=settings.default_locale)  # type: ignore[union-attr]
             # the service shows exactly the screens the engine decided on (side lists such
             # as /links are drawn from what only the service can fetch)
-            assert [r for r in handled.replies if isinstance(r, Message) and not r.lasting] == [
-                r for r in outcome.replies if isinstance(r, Message)
-            ]
+            assert screens(handled.replies) == screens(outcome.replies)
         async with runtime.sessions() as session:
             repo = Repository(session, runtime.cipher)
             participant = await repo.find_participant("test", "7")
