@@ -1,4 +1,4 @@
-"""`python -m bot ...` (also installed as `tijdig`): chat, run, serve and the flow tools."""
+"""`python -m bot ...` (also installed as `tijdig`): chat, run, serve, migrate, flow tools."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run only the web app (summary links)")
     commands.add_parser(
         "rotate-key", help="re-wrap the person keys under a new DATA_KEY (stop Tijdig first)"
+    )
+    commands.add_parser(
+        "migrate", help="bring the database to the newest schema, then stop (before a roll-out)"
     )
 
     flows = commands.add_parser("flows", help="check and inspect the conversation content")
@@ -61,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
 
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
     """A channel's command runs that channel in the host; `serve` runs the web app alone."""
+    if args.command == "migrate":
+        from bot.services.runtime import migrate_only
+
+        revision = await migrate_only(settings)
+        print(f"The database is at the newest schema (revision {revision}).")
+        return 0
     modules = channel_modules()
     if args.command == "serve":
         notifiers = [n for m in modules if (n := await m.open_notifier(settings)) is not None]

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     link_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
     invite_days: Annotated[int, Field(ge=1, le=90)] = 7
     flows_dir: Path = PROJECT_ROOT / "flows"
+    # Webhook mode: after this long, an update a process received but did not finish
+    # (it died) is taken over by another process.
+    inbox_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # Chat-bound Bot API calls per second for the whole bot (Telegram's flood limit is about
+    # 30); 0 turns the limiter off (a local Bot API server, tests).
+    telegram_rate_limit: Annotated[int, Field(ge=0, le=10_000)] = 30
+    # Shared limits across processes (send budget, share-link rate limit): redis://host:port
+    redis_url: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -133,6 +141,13 @@ class Settings(BaseSettings):
                 "these; 16 or more keeps it hard to guess)"
             )
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:port (or rediss:// for TLS)")
+        return value or None
 
     @field_validator("default_locale")
     @classmethod

@@ -23,6 +23,7 @@ NOISY_LIBRARIES = (
     "uvicorn.access",
     "apscheduler",
     "alembic",
+    "transitions",  # several INFO lines per event: CPU per answer, and nothing to act on
 )
 # Libraries whose warnings can quote what a person typed.
 TEXT_ECHOING_LIBRARIES = ("weasyprint", "fontTools")

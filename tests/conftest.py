@@ -20,6 +20,9 @@ DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
 PG_ADMIN_DSN = os.environ.get("TIJDIG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 PG_REQUIRED = os.environ.get("TIJDIG_REQUIRE_POSTGRES") == "1"
 
+REDIS_URL = os.environ.get("TIJDIG_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_REQUIRED = os.environ.get("TIJDIG_REQUIRE_REDIS") == "1"
+
 _pg_state: dict[str, str | None] = {}
 
 
@@ -72,6 +75,33 @@ def postgres_url() -> Iterator[str]:
         yield f"{base}/{name}"
     finally:
         asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis server the shared limits use; a test that needs it fails under
+    TIJDIG_REQUIRE_REDIS=1 (CI) when it does not answer, and skips otherwise."""
+    if "redis" not in _pg_state:
+        _pg_state["redis"] = asyncio.run(_probe_redis())
+    reason = _pg_state["redis"]
+    if reason:
+        if REDIS_REQUIRED:
+            pytest.fail(f"TIJDIG_REQUIRE_REDIS=1 but {reason}")
+        pytest.skip(reason)
+    return REDIS_URL
+
+
+async def _probe_redis() -> str | None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError) as exc:
+        return f"Redis at {REDIS_URL} does not answer ({type(exc).__name__})"
+    finally:
+        await client.aclose()
+    return None
 
 
 @pytest.fixture

@@ -200,9 +200,15 @@ class FakeBotAPI:
         bot_username: str = "tijdig_test_bot",
         bot_first_name: str = "Tijdig",
         host: str = "127.0.0.1",
+        flood_limit: int | None = None,
     ) -> None:
         self.token = token
         self.host = host
+        # Like Telegram: more than `flood_limit` chat-bound calls in any one second are
+        # refused with 429 and retry_after (counted in `flood_refused`).
+        self.flood_limit = flood_limit
+        self.flood_refused = 0
+        self._chat_bound_times: list[float] = []
         bot_id = token.split(":", 1)[0]
         self.bot_user: JSON = {
             "id": int(bot_id) if bot_id.isdigit() else 123456789,
@@ -781,7 +787,29 @@ class FakeBotAPI:
         self.calls.append(call)
         self._notify()
 
+    def max_chat_bound_in_any_second(self) -> int:
+        """The most chat-bound calls that arrived within any one second (accepted ones)."""
+        times = sorted(c.time for c in self.calls if c.chat_id is not None and c.ok)
+        most, start = 0, 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
+
+    def _check_flood(self, call: Call) -> None:
+        if self.flood_limit is None or call.chat_id is None:
+            return
+        window = self._chat_bound_times
+        while window and call.time - window[0] >= 1.0:
+            window.pop(0)
+        if len(window) >= self.flood_limit:
+            self.flood_refused += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        window.append(call.time)
+
     def _check_failures(self, call: Call) -> None:
+        self._check_flood(call)
         pending = self._failures.get(call.method.lower())
         if pending:
             failure = pending.pop(0)

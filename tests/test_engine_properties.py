@@ -280,7 +280,12 @@ class Harness:
         elif question.type is QuestionType.PERSON:
             assert value["name"]
             assert value["relation"] in (*options, None)
-            assert value["relation"] is not None or value.get("relation_text")
+            # the relation may be left out (skipped after the name), never invented
+            assert (
+                value["relation"] is not None
+                or "relation_text" not in value
+                or value["relation_text"]
+            )
 
     def check_screen(self, message: Message) -> None:
         """What the person sees agrees with the answers kept so far."""

@@ -8,7 +8,11 @@ database; comparing a migrated database with the models catches that on both dat
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -18,8 +22,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import bot.storage
+from bot.config import Settings
 from bot.storage.db import alembic_config, create_engine, migrate
 from bot.storage.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Models of every storage module (features add their own tables).
 for _module in pkgutil.iter_modules(bot.storage.__path__):
@@ -89,3 +96,48 @@ def test_migrations_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
     assert len(script.get_bases()) == 1
+
+
+def test_three_processes_migrating_at_once_all_succeed(postgres_url: str) -> None:
+    """Why: every process migrates at start; three started together on an empty PostgreSQL
+    database crashed with duplicate keys before the advisory lock. Three real
+    `python -m bot migrate` processes start at the same moment here."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    env = {**clean_environ(), "DATABASE_URL": postgres_url}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "migrate"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    results = [p.communicate(timeout=60) for p in processes]
+    for process, (out, err) in zip(processes, results, strict=True):
+        assert process.returncode == 0, err
+        assert f"revision {head}" in out
+
+
+def clean_environ() -> dict[str, str]:
+    names = {name.upper() for name in Settings.model_fields}
+    return {k: v for k, v in os.environ.items() if k.upper() not in names}
+
+
+def test_migrate_command_brings_an_empty_database_to_the_newest_schema(tmp_path: Path) -> None:
+    """Why: a deployment migrates once before starting the new version's processes."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    env = {**clean_environ(), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"revision {head}" in done.stdout
+    assert (tmp_path / "m.db").exists()

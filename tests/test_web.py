@@ -402,6 +402,7 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
         path = link_of(await chat.command("delen")).url.removeprefix("http://127.0.0.1:8080")
         async with httpx.AsyncClient(base_url=handle.url) as client:
             assert (await client.get("/health")).text == "ok"
+            assert (await client.get("/ready")).text == "ready"
             response = await client.get(path)
             assert response.status_code == 200 and "server" not in response.headers
     finally:

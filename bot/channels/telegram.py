@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import json
 import logging
 import traceback
 from collections import OrderedDict
@@ -23,7 +24,6 @@ from telegram import Bot, BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, 
 from telegram import Message as TgMessage
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
@@ -40,6 +40,7 @@ from bot.channels.telegram_format import (
     qr_png,
     split_text,
 )
+from bot.channels.telegram_limits import SharedFloodLimiter
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
@@ -48,6 +49,8 @@ from bot.engine.replies import Document, InviteReply, LinkReply, Message, Notice
 from bot.i18n import N_, available_locales, negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
+from bot.services.inbox import Inbox
+from bot.services.limits import NOTICE, SendBudget, namespace
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,10 @@ class TelegramChannel:
         # is sent, the old one loses its buttons, so a stray tap on it is less likely. Kept
         # in memory only (after a restart, old buttons are still handled safely).
         self.live_keyboards: OrderedDict[int, int] = OrderedDict()
+        # Webhook mode: updates are kept in the database inbox until answered.
+        self.inbox: Inbox | None = None
+        self._recovered: set[int] = set()  # update ids taken over from a process that died
+        self._recovery: asyncio.Task[None] | None = None
         self.application = build_application(settings, self)
 
     @property
@@ -105,11 +112,46 @@ class TelegramChannel:
         url, secret = self.settings.telegram_webhook_url, self.settings.telegram_webhook_secret
         if not url or not secret:
             return ()
-        return (webhook_route(self.application, secret, urlsplit(url).path or "/"),)
+        path = urlsplit(url).path or "/"
+        return (webhook_route(self.application, secret, path, self.keep_update),)
+
+    async def keep_update(self, update: Update, body: bytes) -> bool:
+        if self.inbox is None:
+            raise RuntimeError("the channel has not started yet")
+        return await self.inbox.store(update.update_id, body)
+
+    async def update_done(self, update: object) -> None:
+        """The update was handled and answered: the inbox can forget it."""
+        if self.inbox is not None and isinstance(update, Update):
+            self._recovered.discard(update.update_id)
+            await self.inbox.done(update.update_id)
+
+    async def recover_updates(self) -> None:
+        """Take over updates that another process received but never finished."""
+        interval = min(5.0, self.settings.inbox_lease_seconds / 2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                assert self.inbox is not None
+                items = await self.inbox.claim_expired()
+            except Exception as exc:
+                log.warning("inbox not readable now (%s)", type(exc).__name__)
+                continue
+            for item in items:
+                log.info("taking over update_id=%s (attempt %s)", item.update_id, item.attempts)
+                try:
+                    update = Update.de_json(json.loads(item.payload), self.application.bot)
+                except (ValueError, TypeError, KeyError):
+                    await self.inbox.done(item.update_id)
+                    continue
+                self._recovered.add(item.update_id)
+                await self.application.update_queue.put(update)
 
     async def start(self, service: ConversationService, *, web_running: bool) -> None:
         self._service = service
         application = self.application
+        if self.settings.telegram_webhook_url:
+            self.inbox = Inbox(service.runtime, self.name, lease=self.settings.inbox_lease_seconds)
         try:
             await application.initialize()
         except InvalidToken as exc:
@@ -136,6 +178,7 @@ class TelegramChannel:
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
             )
+            self._recovery = asyncio.create_task(self.recover_updates(), name="inbox recovery")
             log.info("Tijdig is running (webhook)")
             return
         assert application.updater is not None
@@ -151,6 +194,10 @@ class TelegramChannel:
         await self._finished.wait()  # a bot runs until it is stopped
 
     async def stop(self) -> None:
+        if self._recovery is not None:
+            self._recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
         application = self.application
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -257,7 +304,21 @@ class TelegramChannel:
         return negotiate(user.language_code if user else None)
 
     async def deliver(self, event: Event) -> Handled:
-        return await self.service.handle(self.name, event)
+        order = int(event.event_id)  # Telegram's update_id: one sequence per bot
+        handled = await self.service.handle(self.name, event, order=order)
+        if handled.duplicate and order in self._recovered:
+            # Taken over from a process that died after saving this turn but maybe before
+            # answering: show the person where they are, so nobody is left waiting.
+            again = Command(
+                name="verder",
+                args="",
+                user_id=event.user_id,
+                chat_id=event.chat_id,
+                event_id=f"{event.event_id}:again",
+                language_hint=event.language_hint,
+            )
+            handled = await self.service.handle(self.name, again)
+        return handled
 
     # sending ------------------------------------------------------------------------------------
     async def mark_pressed(self, pressed: Any, handled: Handled) -> None:
@@ -367,12 +428,16 @@ class TelegramChannel:
 
 
 def build_application(settings: Settings, channel: TelegramChannel) -> Application:  # type: ignore[type-arg]
+    token = settings.require_telegram_token()
     builder = (
         Application.builder()
-        .token(settings.require_telegram_token())
-        .concurrent_updates(ChatOrderedProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .token(token)
+        .concurrent_updates(ChatOrderedProcessor(after=channel.update_done))
     )
+    if settings.telegram_rate_limit:  # 0: no limiter (a local Bot API server, tests)
+        key = f"send:{namespace(token)}"
+        budget = SendBudget(settings.telegram_rate_limit, settings.redis_url, key)
+        builder = builder.rate_limiter(SharedFloodLimiter(budget))
     builder = _with_base_url(builder, settings)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
@@ -412,7 +477,11 @@ async def send_notice(
 ) -> None:
     try:
         await bot.send_message(
-            int(address), text, link_preview_options=LinkPreviewOptions(is_disabled=True)
+            int(address),
+            text,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            # after the replies to people who are chatting (when a limiter is set)
+            **({"rate_limit_args": NOTICE} if getattr(bot, "rate_limiter", None) else {}),
         )
     except Forbidden:
         if service is not None:  # a private chat's id is the user's

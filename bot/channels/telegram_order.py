@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -17,16 +17,27 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     chats holds locks for the few that are active.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self,
+        max_concurrent_updates: int = 256,
+        *,
+        after: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._after = after  # told once an update has been handled (the inbox forgets it)
 
     @property
     def active_chats(self) -> int:
         return len(self._locks)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._in_order(update, coroutine)  # PTB's error handlers catch what fails
+        if self._after is not None:
+            await self._after(update)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
             await coroutine

@@ -1,7 +1,11 @@
-"""Webhook mode: Telegram posts updates to the web app, which queues them for PTB.
+"""Webhook mode: Telegram posts updates to the web app, which stores them, then queues them.
 
 The route rides on the host's web app, so one process and one port serve both the webhook
 and the summary links; the Telegram channel registers the webhook once the app listens.
+
+Nothing acknowledged is lost: `store` commits the update to the database inbox before
+Telegram gets its 200. When the inbox cannot be written, Telegram gets a 503 and sends the
+update again later.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,10 +26,18 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1_000_000
 
+# Keep the update (raw body) durably; False when it was already kept (a redelivery).
+Store = Callable[[Update, bytes], Awaitable[bool]]
 
-def webhook_route(application: Application, secret: str, path: str) -> Route:  # type: ignore[type-arg]
+
+def webhook_route(
+    application: Application,  # type: ignore[type-arg]
+    secret: str,
+    path: str,
+    store: Store | None = None,
+) -> Route:
     async def receive_update(request: Request) -> Response:
-        """Check the secret, queue the update, and answer 200 at once."""
+        """Check the secret, keep the update, queue it, and answer 200."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("webhook post with a wrong or missing secret refused")
@@ -36,6 +49,16 @@ def webhook_route(application: Application, secret: str, path: str) -> Route:  #
             update = Update.de_json(json.loads(body), application.bot)
         except (ValueError, TypeError, KeyError):
             return Response(status_code=400)
+        if store is not None:
+            try:
+                new = await store(update, body)
+            except Exception as exc:  # the database is away: let Telegram send it again
+                log.warning(
+                    "webhook update not stored (%s); asking for a retry", type(exc).__name__
+                )
+                return Response(status_code=503)
+            if not new:
+                return Response(status_code=200)  # already kept: handled or being handled
         await application.update_queue.put(update)
         return Response(status_code=200)
 

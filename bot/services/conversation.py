@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.engine import AnswerView, Command, Conversation, Event
+from bot.engine import AnswerView, Choice, Command, Conversation, Event
 from bot.engine.replies import (
     CreateInvite,
     CreateShareLink,
@@ -69,6 +69,20 @@ class Handled:
     notifications: list[Notification] = field(default_factory=list)
 
 
+def stale_reply(event: Event, locale: str) -> Handled:
+    """A message that overtook an earlier one was already answered; the earlier one is not
+    used, and the person is told kindly how to change an answer if they meant it. A button
+    press is passed over quietly (a double tap: the first press already counted)."""
+    if isinstance(event, Choice):
+        return Handled(stale=True, locale=locale)
+    tr = translator(locale)
+    text = tr.gettext(
+        "Dit bericht kwam pas aan na uw volgende bericht, dus ik heb het niet gebruikt. "
+        "Wilt u een antwoord veranderen? Kies dan 'Terug' bij de vraag."
+    )
+    return Handled(replies=[Notice(text)], stale=True, locale=locale)
+
+
 class ConversationService:
     def __init__(
         self, runtime: Runtime, *, clock: Clock | None = None, notifier: Notifier | None = None
@@ -79,10 +93,13 @@ class ConversationService:
         # The host hands its registry over, so messages to others reach their channel.
         self.notifier: Notifier = notifier or NotifierRegistry()
 
-    async def handle(self, channel: str, event: Event) -> Handled:
+    async def handle(self, channel: str, event: Event, *, order: int | None = None) -> Handled:
+        """`order` is the channel's own sequence (Telegram's update_id): with several
+        processes, a chat's updates can arrive out of order, and an older one that comes
+        after a newer one was applied is stale: it is never recorded."""
         for attempt in range(3):
             try:
-                handled = await self._handle_once(channel, event)
+                handled = await self._handle_once(channel, event, order)
                 break
             except IntegrityError:
                 # Two first messages of a new user raced to create them; the loser retries
@@ -112,12 +129,12 @@ class ConversationService:
             chat_id=event.chat_id,
             event_id=f"{event.event_id}.wissel",
         )
-        after = await self._handle_once(channel, follow)
+        after = await self._handle_once(channel, follow, None)
         handled.replies.extend(after.replies)
         handled.notifications.extend(after.notifications)
         return handled
 
-    async def _handle_once(self, channel: str, event: Event) -> Handled:
+    async def _handle_once(self, channel: str, event: Event, order: int | None) -> Handled:
         runtime = self.runtime
         async with runtime.transaction() as session:
             repo = Repository(session, runtime.cipher)
@@ -141,10 +158,12 @@ class ConversationService:
                 if await repo.seen_event(participant.id, event.event_id):
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
-                stored = conversation_of(
-                    await repo.load_conversation(participant.id),
-                    default_locale=runtime.settings.default_locale,
-                )
+                record = await repo.load_conversation(participant.id)
+                stored = conversation_of(record, default_locale=runtime.settings.default_locale)
+                if order is not None and record is not None and order < (record.last_order or 0):
+                    log.info("stale event ignored participant=%s", participant.id)
+                    await repo.mark_event(participant.id, event.event_id)
+                    return stale_reply(event, stored.locale)
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
                 answers, context = await self._turn_data(repo, participant, stored, context)
             conversation, outcome = runtime.engine.handle(stored, answers, event, context)
@@ -178,7 +197,9 @@ class ConversationService:
             )
             if not deleted:
                 record = conversation_record(conversation)
-                await repo.save_conversation(participant.id, record.state, record.context)
+                await repo.save_conversation(
+                    participant.id, record.state, record.context, order=order
+                )
                 await repo.mark_event(participant.id, event.event_id)
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",

@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import ConfigError, Settings
@@ -18,7 +20,7 @@ from bot.content.model import Flow
 from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
-from bot.storage.db import create_engine, migrate, session_factory
+from bot.storage.db import alembic_config, create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
 from bot.storage.person_keys import open_keys
 
@@ -54,20 +56,7 @@ class Runtime:
             raise ConfigError(f"{exc}.") from None
         except OSError as exc:
             raise ConfigError(f"The data key file {key_file} cannot be made ({exc}).") from None
-        try:
-            db = create_engine(settings.database_url)
-        except (OSError, ValueError, ArgumentError) as exc:
-            raise ConfigError(f"The database at DATABASE_URL cannot be used ({exc}).") from None
-        try:
-            async with db.connect():  # only reaching the database is a setting's problem
-                pass
-        except OSError as exc:
-            await db.dispose()
-            raise ConfigError(f"The database at DATABASE_URL cannot be reached ({exc}).") from None
-        except DBAPIError as exc:  # reached, but refused: no such database, wrong password...
-            await db.dispose()
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-            raise ConfigError(f"The database at DATABASE_URL cannot be used ({reason}).") from None
+        db = await open_database(settings)
         await migrate(db)
         cipher = Cipher.from_master(master)
         sessions = session_factory(db)
@@ -95,17 +84,64 @@ class Runtime:
         await self.db.dispose()
 
 
+async def open_database(settings: Settings) -> AsyncEngine:
+    """An engine for DATABASE_URL that is known to answer; a wrong setting says so plainly."""
+    try:
+        db = create_engine(settings.database_url)
+    except (OSError, ValueError, ArgumentError) as exc:
+        raise ConfigError(f"The database at DATABASE_URL cannot be used ({exc}).") from None
+    try:
+        async with db.connect():  # only reaching the database is a setting's problem
+            pass
+    except OSError as exc:
+        await db.dispose()
+        raise ConfigError(f"The database at DATABASE_URL cannot be reached ({exc}).") from None
+    except DBAPIError as exc:  # reached, but refused: no such database, wrong password...
+        await db.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise ConfigError(f"The database at DATABASE_URL cannot be used ({reason}).") from None
+    return db
+
+
+async def migrate_only(settings: Settings) -> str | None:
+    """`python -m bot migrate`: bring the database to the newest schema, then stop."""
+    db = await open_database(settings)
+    try:
+        return await migrate(db)
+    finally:
+        await db.dispose()
+
+
+async def schema_revision(db: AsyncEngine) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    async with db.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )
+
+
+def newest_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 KEY_CHECK = b"tijdig key check"
 
 
 async def check_key(sessions: async_sessionmaker[Any], cipher: Cipher) -> None:
     """The first start stores a value encrypted with the key; later starts must read it."""
-    async with sessions() as session, session.begin():
-        row = await session.get(KeyCheck, 1)
-        if row is None:
-            session.add(KeyCheck(id=1, value_enc=cipher.encrypt(KEY_CHECK, "key.check")))
-        elif cipher.decrypt(row.value_enc, "key.check") != KEY_CHECK:
-            raise DataKeyError("unexpected key check value")
+    for attempt in range(2):
+        try:
+            async with sessions() as session, session.begin():
+                row = await session.get(KeyCheck, 1)
+                if row is None:
+                    session.add(KeyCheck(id=1, value_enc=cipher.encrypt(KEY_CHECK, "key.check")))
+                elif cipher.decrypt(row.value_enc, "key.check") != KEY_CHECK:
+                    raise DataKeyError("unexpected key check value")
+            return
+        except IntegrityError:
+            # Another process starting at the same moment stored it first: read theirs.
+            if attempt:
+                raise
 
 
 def load_flow(settings: Settings) -> Flow:

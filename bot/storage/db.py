@@ -11,8 +11,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from alembic.util.exc import CommandError
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
@@ -120,7 +121,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection) -> str | None:
     tables = set(inspect(connection).get_table_names())
     ours = sorted(tables & set(Base.metadata.tables))
     if ours and "alembic_version" not in tables:
@@ -135,9 +136,21 @@ def _upgrade(connection: Connection) -> None:
             "The database at DATABASE_URL was set up by another program or a newer Tijdig "
             f"({str(exc).splitlines()[0]}); give Tijdig a database of its own."
         ) from None
+    return MigrationContext.configure(connection).get_current_revision()
 
 
-async def migrate(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration; safe to run at every start."""
+# Any constant both sides agree on: "Tijdig" in ASCII, as a PostgreSQL advisory lock key.
+MIGRATION_LOCK_KEY = 0x54696A646967
+
+
+async def migrate(engine: AsyncEngine) -> str | None:
+    """Bring the schema to the newest migration; safe to run at every start, and from
+    several processes at once: on PostgreSQL they queue on an advisory lock (held until
+    this transaction ends), so the first migrates and the others find the schema current.
+    SQLite's BEGIN IMMEDIATE already lets only one writer in. Returns the revision."""
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
+        return await connection.run_sync(_upgrade)

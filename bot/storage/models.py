@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -112,6 +113,9 @@ class ConversationRow(Base):
     )
     state: Mapped[str] = mapped_column(String(32))
     context_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    # The channel's order of the last event applied (Telegram's update_id): an older one
+    # arriving later, through another process, is stale and never recorded.
+    last_order: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

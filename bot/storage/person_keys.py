@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.crypto import Cipher, DataKeyError, PersonKey
@@ -99,7 +100,18 @@ class PersonKeys:
 
 async def open_keys(sessions: async_sessionmaker[Any], cipher: Cipher) -> Cipher:
     """The cipher with the database's own lookup key, made (and older rows moved to person
-    keys) on the first start after upgrading. Call after the key check."""
+    keys) on the first start after upgrading. Call after the key check. Several processes
+    starting at once on a new database: one makes it, the others read theirs."""
+    for attempt in range(2):
+        try:
+            return await _open_keys_once(sessions, cipher)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _open_keys_once(sessions: async_sessionmaker[Any], cipher: Cipher) -> Cipher:
     async with sessions() as session, session.begin():
         row = await session.get(DatabaseSecret, LOOKUP_SECRET)
         if row is not None:
@@ -114,6 +126,7 @@ async def open_keys(sessions: async_sessionmaker[Any], cipher: Cipher) -> Cipher
                 name=LOOKUP_SECRET, wrapped=cipher.wrap(lookup, _secret_label(LOOKUP_SECRET))
             )
         )
+        await session.flush()  # a process that lost the race learns it here, before moving
         moved = await _move_to_person_keys(session, cipher)
         if moved:
             log.info("moved %d encrypted values to per-person keys", moved)

@@ -58,6 +58,7 @@ class ConversationRecord:
 
     state: str
     context: dict[str, Any]
+    last_order: int | None = None  # the channel's order of the last event applied
 
 
 class Repository:
@@ -139,10 +140,11 @@ class Repository:
             return None
         self._conversations[participant_id] = row
         key = await self._key_of_participant(participant_id)
-        return ConversationRecord(row.state, key.decrypt_json(row.context_enc, CONTEXT))
+        context = key.decrypt_json(row.context_enc, CONTEXT)
+        return ConversationRecord(row.state, context, row.last_order)
 
     async def save_conversation(
-        self, participant_id: int, state: str, context: dict[str, Any]
+        self, participant_id: int, state: str, context: dict[str, Any], *, order: int | None = None
     ) -> None:
         blob = (await self._key_of_participant(participant_id)).encrypt_json(context, CONTEXT)
         row = self._conversations.get(participant_id) or await self.session.get(
@@ -150,10 +152,14 @@ class Repository:
         )
         if row is None:
             self.session.add(
-                ConversationRow(participant_id=participant_id, state=state, context_enc=blob)
+                ConversationRow(
+                    participant_id=participant_id, state=state, context_enc=blob, last_order=order
+                )
             )
         else:
             row.state, row.context_enc = state, blob
+            if order is not None:
+                row.last_order = max(order, row.last_order or order)
 
     # -- events ---------------------------------------------------------------------------------
     async def seen_event(self, participant_id: int, event_id: str) -> bool:

@@ -36,7 +36,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
+from bot.services.limits import SharedClientLimit, limit_storage
 from bot.services.notify import Notifier, NotifierRegistry
+from bot.services.runtime import newest_revision, schema_revision
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
@@ -174,7 +176,7 @@ class SummaryWeb:
         runtime: Any,
         sharing: ShareLinks,
         notifier: Notifier,
-        limiter: RateLimiter,
+        limiter: RateLimiter | SharedClientLimit,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
@@ -217,9 +219,10 @@ class SummaryWeb:
         )
         return HTMLResponse(html, status_code=status, headers=headers, background=background)
 
-    def rate_limited(self, request: Request) -> Response | None:
+    async def rate_limited(self, request: Request) -> Response | None:
         key = self.sharing.client_hash(self.client(request))
-        if self.limiter.allow(key):
+        retry_after = await self.limiter.take(key)
+        if retry_after is None:
             return None
         tr = i18n.translator(self.locale_of(request))
         log.warning("web rate limit hit path=%s", safe_path(request.url.path))
@@ -231,7 +234,7 @@ class SummaryWeb:
                 "Deze pagina is in korte tijd erg vaak opgevraagd. Probeer het over een "
                 "minuut opnieuw."
             ),
-            headers={"Retry-After": str(self.limiter.retry_after(key))},
+            headers={"Retry-After": str(retry_after)},
         )
 
     def notify_after(self, access: Access) -> BackgroundTask | None:
@@ -305,7 +308,7 @@ class SummaryWeb:
     async def summary_page(self, request: Request) -> Response:
         if request.method == "POST":
             return await self.submit_code(request)
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         access = await self.open(request, "html")
         if access.outcome == "code_required":
@@ -335,7 +338,7 @@ class SummaryWeb:
         fmt = request.path_params["fmt"]
         if fmt not in ("pdf", "fhir", "txt"):
             raise HTTPException(404)
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         access = await self.open(request, fmt)
         if access.outcome == "code_required":
@@ -372,7 +375,7 @@ class SummaryWeb:
         return PlainTextResponse(render_text(summary, for_professional=True), background=background)
 
     async def submit_code(self, request: Request) -> Response:
-        if limited := self.rate_limited(request):
+        if limited := await self.rate_limited(request):
             return limited
         body = b""
         async for chunk in request.stream():  # a code form is tiny: read no more than that
@@ -434,7 +437,19 @@ class SummaryWeb:
         return PlainTextResponse(ROBOTS)
 
     async def health(self, request: Request) -> Response:
+        """The process is alive (for the load balancer's liveness check)."""
         return PlainTextResponse("ok")
+
+    async def ready(self, request: Request) -> Response:
+        """The database answers and has the schema this version needs: send traffic here."""
+        try:
+            current = await schema_revision(self.runtime.db)
+        except Exception as exc:
+            log.warning("not ready: database not reachable (%s)", type(exc).__name__)
+            return PlainTextResponse("database not reachable", status_code=503)
+        if current != newest_revision():
+            return PlainTextResponse("database schema not current", status_code=503)
+        return PlainTextResponse("ready")
 
     async def home(self, request: Request) -> Response:
         locale = self.locale_of(request)
@@ -468,21 +483,25 @@ def create_app(
     service: Any,
     notifier: Notifier | None = None,
     *,
-    rate_limiter: RateLimiter | None = None,
+    rate_limiter: RateLimiter | SharedClientLimit | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
     app's clock); `notifier` defaults to none registered (the host passes its own);
     `routes` lets a channel add its own (e.g. a Telegram webhook)."""
     sharing = service.share_links
-    web = SummaryWeb(
-        runtime, sharing, notifier or NotifierRegistry(), rate_limiter or RateLimiter()
-    )
+    if rate_limiter is None:  # several processes share one limit through Redis
+        redis = runtime.settings.redis_url
+        rate_limiter = (
+            SharedClientLimit(limit_storage(runtime.settings)) if redis else RateLimiter()
+        )
+    web = SummaryWeb(runtime, sharing, notifier or NotifierRegistry(), rate_limiter)
     app = Starlette(
         routes=[
             Route("/", web.home),
             Route("/robots.txt", web.robots),
             Route("/health", web.health),
+            Route("/ready", web.ready),
             Route("/static/summary.css", web.stylesheet),
             Route("/fhir/Questionnaire/tijdig", web.fhir_questionnaire),
             Route("/s/{token}", web.summary_page, methods=["GET", "POST"]),

@@ -1,8 +1,8 @@
 """A token bucket per client, in this process's memory.
 
-Good for one process. With several web processes behind a load balancer each keeps its
-own buckets, so a client gets up to N times the budget: put a shared limiter in front
-(the proxy's, or one in Redis) when running more than one.
+Good for one process. With several web processes behind a load balancer each would keep
+its own buckets, so with REDIS_URL set the app uses `bot.services.limits.SharedClientLimit`
+instead (the same `take`), whose counters all processes share.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ class RateLimiter:
         if len(self._buckets) > self.max_clients:
             self._forget_full(now)
         return True
+
+    async def take(self, client: str) -> int | None:
+        """None when allowed, else whole seconds to wait (the shared limiter's interface)."""
+        return None if self.allow(client) else self.retry_after(client)
 
     def retry_after(self, client: str) -> int:
         """Whole seconds until this client has a token again."""

@@ -1,0 +1,312 @@
+"""Tijdig through the real Telegram path: `python -m bot run` against a fake Bot API.
+
+Run:  python bench/telegram_bench.py [--users 50] [--answers 20] [--think 0]
+          [--stored 0] [--database sqlite|postgres] [--rate-limit 0] [--flood 0]
+
+The bot runs as its own process (polling, exactly as shipped) and talks HTTP over
+loopback to the tests' fake Bot API (tests/fakebotapi.py), which runs here. Each person
+first goes through the welcome (not measured), then answers questions: a tap on the first
+option of the current question, or typed text where there is none. An "answer" is one
+update; its latency is from the moment the update is available to the first Bot API call
+about that chat that follows (the edit or the next question).
+
+Prints: answers/s, first-reply p50/p99/max, the bot process's CPU ms per answer (from
+/proc), peak RSS, Bot API calls per answer by method, 429s, and start-up time. Numbers
+only; nothing passes or fails. `--flood 30` makes the fake answer 429 (retry_after 1)
+above 30 chat-bound calls in any second, as Telegram does; `--rate-limit 30` sets the
+bot's TELEGRAM_RATE_LIMIT (0: limiter off).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.storage.crypto import new_key_text  # noqa: E402
+from tests.fakebotapi import Call, FakeBotAPI  # noqa: E402
+
+TOKEN = "123456789:BENCH-fake-bot-token-abcdefgh"
+CONTROLS = {"Overslaan", "Later", "Terug", "Uitleg", "Een ander onderwerp", "Liever niet"}
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+class Fake(FakeBotAPI):
+    """The tests' fake, plus a cheap signal per chat when the bot calls about it."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.waiters: dict[int, asyncio.Future[float]] = {}
+        self.screens: dict[int, asyncio.Future[None]] = {}
+        self.first_poll: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.keyboards: dict[int, list[tuple[int, list[tuple[str, str]]]]] = {}
+        name, get_updates = self._methods["getupdates"]
+
+        def polled(params: Any, files: Any) -> Any:
+            if not self.first_poll.done():  # the bot is ready to take updates
+                self.first_poll.set_result(time.monotonic())
+            return get_updates(params, files)
+
+        self._methods["getupdates"] = (name, polled)
+
+    def _record(self, call: Call) -> None:
+        self.calls.append(call)  # no _notify: the bench waits on its own futures
+        chat = call.chat_id
+        if isinstance(chat, int) and call.ok:
+            if call.method in ("sendMessage", "editMessageText") and isinstance(call.result, dict):
+                markup = (call.result.get("reply_markup") or {}).get("inline_keyboard")
+                if markup:
+                    buttons = [(b["text"], b["callback_data"]) for row in markup for b in row]
+                    self.keyboards[chat] = [(call.result["message_id"], buttons)]
+                    screen = self.screens.pop(chat, None)
+                    if screen is not None and not screen.done():
+                        screen.set_result(None)
+            waiter = self.waiters.pop(chat, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(time.monotonic())
+
+    def wait_chat(self, chat: int) -> tuple[asyncio.Future[float], asyncio.Future[None]]:
+        """The bot's first call about the chat, and its next screen with buttons."""
+        first: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        screen: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters[chat], self.screens[chat] = first, screen
+        return first, screen
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Person:
+    def __init__(self, api: Fake, chat: int) -> None:
+        self.api = api
+        self.chat = chat
+
+    async def act(self, text: str | None = None, label: str | None = None) -> float:
+        """One update; returns the seconds until the bot's first call about this chat."""
+        waiter, screen = self.api.wait_chat(self.chat)
+        if label is not None or text is None:
+            message_id, data = self.button(label)
+            self.api.push_callback(self.chat, data, message_id=message_id)
+        else:
+            self.api.push_message(self.chat, text)
+        sent = time.monotonic()
+        done = await asyncio.wait_for(waiter, 60)
+        with contextlib.suppress(TimeoutError):  # the person reads the next screen first
+            await asyncio.wait_for(screen, 5)
+        return done - sent
+
+    def button(self, label: str | None) -> tuple[int, str]:
+        """By label; or the first option, or 'Klaar' once an option of a multi is ticked."""
+        for message_id, buttons in reversed(self.api.keyboards.get(self.chat, [])):
+            labels = [text for text, _data in buttons]
+            if label is None and any(t.startswith("✓ ") for t in labels) and "Klaar" in labels:
+                label = "Klaar"
+            for text, data in buttons:
+                if (label is None and text not in CONTROLS) or text == label:
+                    return message_id, data
+        raise LookupError(label)
+
+    async def answer(self) -> float:
+        try:
+            self.button(None)
+        except LookupError:
+            return await self.act(text="Bij mijn dochter in de buurt")
+        return await self.act()
+
+
+async def onboard(person: Person) -> None:
+    await person.act("/start")
+    await person.act(label="Ja, ik doe mee")
+    await person.act(label="Ik vul het zelf in")
+    await person.act("Anna")
+
+
+async def seed(database_url: str, data_key: str, count: int) -> float:
+    """N people with consent and ten answers each, written through the repository."""
+    from bot.config import load_settings
+    from bot.services.runtime import Runtime
+    from bot.storage.repository import Repository
+
+    settings = load_settings(database_url=database_url, data_key=data_key, _env_file=None)
+    runtime = await Runtime.create(settings)
+    started = time.monotonic()
+    try:
+        batch = 500
+        for first in range(0, count, batch):
+            async with runtime.transaction() as session:
+                repo = Repository(session, runtime.cipher)
+                for n in range(first, min(count, first + batch)):
+                    participant = await repo.create_participant("telegram", str(10**9 + n), "1")
+                    await repo.record_consent(participant.person_id)
+                    for q in range(10):
+                        await repo.add_answer(
+                            participant,
+                            f"q{q}",
+                            {"text": "Een antwoord van een opgeslagen persoon"},
+                            skipped=False,
+                            together=False,
+                            flow_version=1,
+                        )
+                    await repo.save_conversation(participant.id, "menu", {"locale": "nl"})
+    finally:
+        await runtime.close()
+    return time.monotonic() - started
+
+
+async def postgres_database() -> tuple[str, Any]:
+    import asyncpg
+
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    name = f"tijdig_bench_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(admin)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+
+    async def drop() -> None:
+        connection = await asyncpg.connect(admin)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()
+
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
+
+
+def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def main(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="tijdig-bench-"))
+    drop = None
+    if args.database == "postgres":
+        database_url, drop = await postgres_database()
+    else:
+        database_url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    data_key = new_key_text()
+    if args.stored:
+        took = await seed(database_url, data_key, args.stored)
+        print(f"seeded {args.stored} people with 10 answers each in {took:.1f} s")
+    api = Fake(token=TOKEN, flood_limit=args.flood or None)
+    await api.start()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE"))},
+        "DATABASE_URL": database_url,
+        "DATA_KEY": data_key,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_RATE_LIMIT": str(args.rate_limit),
+        "WEB_PORT": str(free_port()),
+    }
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+    started = time.monotonic()
+    process = start_bot(env, tmp / "bot.log")
+    try:
+        startup = await asyncio.wait_for(api.first_poll, 60) - started
+        people = [Person(api, 500000 + n) for n in range(args.users)]
+        for group in range(0, len(people), 10):
+            await asyncio.gather(*(onboard(p) for p in people[group : group + 10]))
+        await asyncio.sleep(0.5)
+        mark = len(api.calls)
+        refused_before = api.flood_refused
+        cpu_before = cpu_seconds(process.pid)
+        latencies: list[float] = []
+        rng = random.Random(1)
+
+        async def run(person: Person) -> None:
+            if args.think:
+                await asyncio.sleep(rng.uniform(0, args.think))
+            for _ in range(args.answers):
+                latencies.append(await person.answer())
+                if args.think:
+                    await asyncio.sleep(rng.expovariate(1 / args.think))
+
+        t0 = time.monotonic()
+        await asyncio.gather(*(run(p) for p in people))
+        elapsed = time.monotonic() - t0
+        await asyncio.sleep(0.3)
+        cpu = cpu_seconds(process.pid) - cpu_before
+        answers = len(latencies)
+        methods = collections.Counter(c.method for c in api.calls[mark:])
+        chat_bound = sum(1 for c in api.calls[mark:] if c.chat_id is not None)
+        print(
+            f"database={args.database} users={args.users} answers/user={args.answers} "
+            f"think={args.think}s stored={args.stored} rate_limit={args.rate_limit} "
+            f"flood={args.flood or 'off'}"
+        )
+        print(f"answers/s           {answers / elapsed:8.1f}   ({answers} in {elapsed:.1f} s)")
+        print(
+            f"first reply ms      p50 {pct(latencies, 50) * 1000:.0f}  "
+            f"p99 {pct(latencies, 99) * 1000:.0f}  max {max(latencies) * 1000:.0f}  "
+            f"mean {statistics.mean(latencies) * 1000:.0f}"
+        )
+        print(f"CPU ms per answer   {cpu / answers * 1000:8.2f}")
+        print(f"peak RSS MB         {peak_rss_mb(process.pid):8.1f}")
+        print(f"start-up s          {startup:8.2f}")
+        per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(methods.items()))
+        print(f"calls per answer    {sum(methods.values()) / answers:.2f}: {per}")
+        print(f"chat-bound/answer   {chat_bound / answers:.2f}")
+        print(f"429 refused         {api.flood_refused - refused_before}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        await api.stop()
+        if drop is not None:
+            await drop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--answers", type=int, default=20, help="answers per person")
+    parser.add_argument("--think", type=float, default=0.0, help="mean seconds per answer")
+    parser.add_argument("--stored", type=int, default=0, help="people seeded first")
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--rate-limit", type=int, default=0, help="TELEGRAM_RATE_LIMIT")
+    parser.add_argument("--flood", type=int, default=0, help="fake 429 above N calls/s")
+    parser.add_argument("--redis", default=None, help="REDIS_URL for the bot")
+    asyncio.run(main(parser.parse_args()))

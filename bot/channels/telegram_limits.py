@@ -1,0 +1,65 @@
+"""Telegram's flood limit as one budget for the whole bot, shared by every process.
+
+`TELEGRAM_RATE_LIMIT` chat-bound calls (those with a `chat_id`: sends and edits) in any
+one second, spaced evenly, scheduled in Redis when `REDIS_URL` is set
+(bot.services.limits). Calls without a chat (answering a button press, getMe) are not
+counted, as Telegram does not count them.
+Replies go first: a notice (`rate_limit_args=NOTICE`) waits while replies are queued.
+When Telegram still answers 429, the call waits `retry_after` and tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.services.limits import REPLY, SendBudget
+
+log = logging.getLogger(__name__)
+
+JSONish = bool | dict[str, Any] | list[dict[str, Any]]
+
+
+class SharedFloodLimiter(BaseRateLimiter[int]):
+    def __init__(self, budget: SendBudget, *, max_retries: int = 2) -> None:
+        self.budget = budget
+        self.max_retries = max_retries
+        self.waited = 0.0  # seconds spent waiting for the budget (the benchmark reads it)
+
+    async def initialize(self) -> None:
+        """Nothing to open: the storage connects on first use."""
+
+    async def shutdown(self) -> None:
+        await self.budget.close()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONish]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSONish:
+        chat_bound = data.get("chat_id") is not None
+        priority = REPLY if rate_limit_args is None else rate_limit_args
+        for attempt in range(self.max_retries + 1):
+            if chat_bound:
+                self.waited += await self.budget.take(priority)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self.max_retries:
+                    raise
+                log.info("Telegram asked to wait %s s (flood limit)", exc.retry_after)
+                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+        raise AssertionError("unreachable")
+
+
+def _seconds(value: Any) -> float:
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)

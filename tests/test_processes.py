@@ -1,0 +1,242 @@
+"""Three real `python -m bot run` processes in webhook mode on one fresh PostgreSQL database.
+
+Why: this is how Tijdig scales past one process (docs/deployment.md). Started at the same
+moment they must all come up (migrations under a lock); 20 people whose consecutive updates
+are posted round-robin to the processes (as a load balancer does), some delivered twice,
+one double tap reaching two processes, and one process killed with SIGKILL halfway, must
+each have every answer recorded once, on the right question, get every reply, and the
+chat-bound calls of all processes together must stay within the one shared send budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.services.runtime import Runtime
+from bot.storage.crypto import new_key_text
+from bot.storage.repository import Repository
+from tests.conftest import DEMO_FLOWS, ROOT
+from tests.fakebotapi import FakeBotAPI
+from tests.test_telegram import TOKEN, free_port
+
+SECRET = "multi-process-secret-1234"
+BUDGET = 40  # chat-bound calls per second, for all processes together
+CHATS = 20
+
+
+def clean_environ() -> dict[str, str]:
+    names = {name.upper() for name in Settings.model_fields}
+    return {k: v for k, v in os.environ.items() if k.upper() not in names}
+
+
+class Cluster:
+    """The processes behind a load balancer that goes round-robin and, like nginx's
+    proxy_next_upstream, tries the next process when one does not answer."""
+
+    def __init__(self, api: FakeBotAPI, database_url: str, redis_url: str, tmp: Path) -> None:
+        self.api = api
+        self.ports = [free_port() for _ in range(3)]
+        self.data_key = new_key_text()
+        self.database_url = database_url
+        self.redis_url = redis_url
+        self.tmp = tmp
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.turn = 0
+        self.acknowledged: list[int] = []
+        self.client = httpx.AsyncClient(timeout=10)
+        self.kill_at: int | None = None
+        self.killed: int | None = None
+
+    def start(self) -> None:
+        for index, port in enumerate(self.ports):
+            env = {
+                **clean_environ(),
+                "DATABASE_URL": self.database_url,
+                "DATA_KEY": self.data_key,
+                "FLOWS_DIR": str(DEMO_FLOWS),
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": self.api.base_url,
+                "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook",
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "WEB_PORT": str(port),
+                "REDIS_URL": self.redis_url,
+                "TELEGRAM_RATE_LIMIT": str(BUDGET),
+                "INBOX_LEASE_SECONDS": "3",
+            }
+            log = open(self.tmp / f"process{index}.log", "wb")  # noqa: SIM115
+            self.processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "run"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    async def ready(self, seconds: float = 60) -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        for index, port in enumerate(self.ports):
+            while True:
+                assert self.processes[index].poll() is None, self.log(index)
+                try:
+                    if (await self.client.get(f"http://127.0.0.1:{port}/health")).is_success:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert asyncio.get_running_loop().time() < deadline, self.log(index)
+                await asyncio.sleep(0.1)
+        await self.api.wait_for(lambda: len(self.api.calls_for("setWebhook")) >= 3 or None, 30)
+
+    def log(self, index: int) -> str:
+        return (self.tmp / f"process{index}.log").read_text(errors="replace")[-3000:]
+
+    async def post(self, update: dict[str, Any], *, to: int | None = None) -> int:
+        """Post like the load balancer; returns the process that acknowledged it."""
+        first = self.turn % 3 if to is None else to
+        self.turn += 1
+        for step in range(3):
+            index = (first + step) % 3
+            try:
+                response = await self.client.post(
+                    f"http://127.0.0.1:{self.ports[index]}/telegram/webhook",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                )
+            except httpx.TransportError:
+                continue  # that process is gone: the next one
+            if response.status_code == 200:
+                self.acknowledged.append(update["update_id"])
+                if self.kill_at is not None and self.turn >= self.kill_at and self.killed is None:
+                    # Killed right after acknowledging: the update is in the inbox only.
+                    self.processes[index].send_signal(signal.SIGKILL)
+                    self.killed = index
+                return index
+        raise AssertionError("no process took the update")
+
+    async def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        await self.client.aclose()
+
+
+class Person:
+    def __init__(self, cluster: Cluster, chat_id: int) -> None:
+        self.cluster = cluster
+        self.api = cluster.api
+        self.chat_id = chat_id
+
+    async def says(self, text: str, wait: str) -> None:
+        mark = self.api.mark()
+        update = self.api.push_message(self.chat_id, text)
+        await self.cluster.post(update)
+        await self.replies(mark, wait)
+
+    async def taps(self, label: str, wait: str, *, twice: bool = False) -> None:
+        message, data = self.find_button(label)
+        mark = self.api.mark()
+        update = self.api.push_callback(self.chat_id, data, message_id=message["message_id"])
+        if twice:  # a double tap: two updates, reaching two processes at the same time
+            other = self.api.push_callback(self.chat_id, data, message_id=message["message_id"])
+            await asyncio.gather(self.cluster.post(update), self.cluster.post(other))
+        else:
+            await self.cluster.post(update)
+        await self.replies(mark, wait)
+
+    async def redelivered(self, text: str, wait: str) -> None:
+        """Telegram sends the same update again (it missed our 200), to another process."""
+        mark = self.api.mark()
+        update = self.api.push_message(self.chat_id, text)
+        first = await self.cluster.post(update)
+        await self.cluster.post(update, to=(first + 1) % 3)
+        await self.replies(mark, wait)
+
+    def find_button(self, label: str) -> tuple[dict[str, Any], str]:
+        for message in reversed(self.api.messages(self.chat_id)):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        return message, button["callback_data"]
+        raise AssertionError(f"no button {label!r}; last: {self.api.last_text(self.chat_id)}")
+
+    async def replies(self, mark: int, wait: str) -> None:
+        def arrived() -> bool | None:
+            sent = self.api.sent_messages(self.chat_id, since=mark)
+            return any(wait in (m.get("text") or "") for m in sent) or None
+
+        try:
+            await self.api.wait_for(arrived, timeout=30)
+        except AssertionError:
+            texts = [m.get("text") for m in self.api.messages(self.chat_id)][-4:]
+            raise AssertionError(f"chat {self.chat_id} waits for {wait!r}; has {texts}") from None
+
+
+async def one_person(cluster: Cluster, chat_id: int) -> None:
+    person = Person(cluster, chat_id)
+    await person.says("/start", "Wilt u meedoen?")
+    await person.taps("Ja, ik doe mee", "Wie vult dit in?")
+    await person.taps("Ik vul het zelf in", "Hoe mag ik u noemen?")
+    await person.says(f"Naam {chat_id}", "Kies een onderwerp")
+    await person.taps("Wat voor u belangrijk is", "We praten over")
+    await person.taps("Beginnen", "Hoe ziet een goede dag")
+    if chat_id % 4 == 0:
+        await person.redelivered(f"Goede dag van {chat_id}", "Wat vindt u belangrijker")
+    else:
+        await person.says(f"Goede dag van {chat_id}", "Wat vindt u belangrijker")
+    await person.taps("3", "Wat doet u graag", twice=chat_id % 10 == 3)
+    await person.says("/samenvatting", f"Goede dag van {chat_id}")
+
+
+@pytest.mark.postgres
+async def test_three_processes_lose_nothing_and_keep_order(
+    postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    async with FakeBotAPI(token=TOKEN, flood_limit=BUDGET) as api:
+        cluster = Cluster(api, postgres_url, redis_url, tmp_path)
+        cluster.start()  # all three at the same moment, on an empty database
+        try:
+            await cluster.ready()
+            cluster.kill_at = CHATS * 9 // 2  # halfway through all turns
+            chats = [70001 + n for n in range(CHATS)]
+            await asyncio.wait_for(
+                asyncio.gather(*(one_person(cluster, chat) for chat in chats)), 120
+            )
+            assert cluster.killed is not None, "a process was killed halfway"
+        finally:
+            await cluster.stop()
+        assert api.flood_refused == 0, "no call was refused by the flood limit"
+        assert api.max_chat_bound_in_any_second() <= BUDGET
+
+    settings = load_settings(
+        database_url=postgres_url, data_key=cluster.data_key, flows_dir=DEMO_FLOWS, _env_file=None
+    )
+    runtime = await Runtime.create(settings)
+    try:
+        async with runtime.sessions() as session:
+            repo = Repository(session, runtime.cipher)
+            for chat in chats:
+                participant = await repo.find_participant("telegram", str(chat))
+                assert participant is not None
+                history = await repo.answer_history(participant.person_id)
+                assert [(r.question_id, r.value) for r in history] == [
+                    ("goede_dag", {"text": f"Goede dag van {chat}"}),
+                    ("levenskwaliteit", {"value": 3}),
+                ], chat
+    finally:
+        await runtime.close()
