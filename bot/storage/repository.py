@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage.crypto import Cipher
 from bot.storage.models import (
     Answer,
+    AnswerConfirmation,
     ConversationRow,
     LinkAccess,
+    OutboxMessage,
     Participant,
     Person,
     ProcessedEvent,
@@ -185,6 +187,37 @@ class Repository:
             latest[record.question_id] = record
         return latest
 
+    # -- review confirmations ("Klopt nog") ------------------------------------------------------
+    async def confirm_answer(self, participant: Participant, question_id: str) -> bool:
+        """A confirmation row for the latest answer; the answer itself is left as it is."""
+        query = (
+            select(Answer.id)
+            .where(Answer.person_id == participant.person_id, Answer.question_id == question_id)
+            .order_by(Answer.id.desc())
+            .limit(1)
+        )
+        answer_id = (await self.session.execute(query)).scalar_one_or_none()
+        if answer_id is None:
+            return False
+        self.session.add(
+            AnswerConfirmation(
+                person_id=participant.person_id,
+                answer_id=answer_id,
+                participant_id=participant.id,
+                question_id=question_id,
+            )
+        )
+        return True
+
+    async def confirmations(self, person_id: int) -> dict[int, datetime]:
+        """The last confirmation of each answer row (by answer id)."""
+        query = (
+            select(AnswerConfirmation.answer_id, AnswerConfirmation.created_at)
+            .where(AnswerConfirmation.person_id == person_id)
+            .order_by(AnswerConfirmation.id)
+        )
+        return {answer_id: at for answer_id, at in (await self.session.execute(query)).all()}
+
     # -- person ---------------------------------------------------------------------------------
     async def person(self, person_id: int) -> Person | None:
         return await self.session.get(Person, person_id)
@@ -207,6 +240,12 @@ class Repository:
         """Erase the person and everything that hangs off them; nothing is left behind."""
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
         link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.person_id == person_id)
+        )
+        await self.session.execute(
+            delete(AnswerConfirmation).where(AnswerConfirmation.person_id == person_id)
+        )
         await self.session.execute(delete(LinkAccess).where(LinkAccess.link_id.in_(link_ids)))
         await self.session.execute(delete(ShareLink).where(ShareLink.person_id == person_id))
         await self.session.execute(
