@@ -368,7 +368,7 @@ async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) ->
             # the service shows exactly the screens the engine decided on (side lists such
             # as /links are drawn from what only the service can fetch)
             assert [r for r in handled.replies if isinstance(r, Message) and not r.lasting] == [
-                r for r in outcome.replies if isinstance(r, Message)
+                r for r in outcome.replies if isinstance(r, Message) and not r.lasting
             ]
         async with runtime.sessions() as session:
             repo = Repository(session, runtime.cipher)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.engine.events import Command
 from bot.engine.matching import normalize
 from bot.engine.replies import CreateShareLink, DeleteEverything, ExportData, ShowSummary
-from bot.engine.screens import language, links
+from bot.engine.screens import language, links, reminders, review
 from bot.engine.texts import help_text, privacy_text
 from bot.engine.turn import Turn
 
@@ -121,8 +121,22 @@ COMMANDS: dict[str, Handler] = {
     "links": links.ask,
     "profiel": profile,
     "profile": profile,
+    "herinneringen": reminders.ask,
+    "reminders": reminders.ask,
+    "nakijken": review.start,
+    "review": review.start,
 }
-NEEDS_CONSENT = {resume, overview, summary, my_data, share, links.ask, profile}
+NEEDS_CONSENT = {
+    resume,
+    overview,
+    summary,
+    my_data,
+    share,
+    links.ask,
+    profile,
+    reminders.ask,
+    review.start,
+}
 
 
 def on_command(turn: Turn, event: Command) -> None:

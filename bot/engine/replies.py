@@ -111,6 +111,18 @@ class RevokeShareLink:
     link_id: str
 
 
+@dataclass(frozen=True)
+class ConfirmAnswer:
+    """ "Klopt nog" in a review: a confirmation row; the answer itself stays as it is."""
+
+    question_id: str
+
+
+@dataclass(frozen=True)
+class ReviewDone:
+    """A review ended: the next one is planned REVIEW_AFTER from now."""
+
+
 Effect = (
     RecordAnswer
     | RecordConsent
@@ -121,6 +133,8 @@ Effect = (
     | CreateShareLink
     | ListShareLinks
     | RevokeShareLink
+    | ConfirmAnswer
+    | ReviewDone
 )
 
 

@@ -24,6 +24,9 @@ class Conversation:
     trail: list[str] = field(default_factory=list)  # questions shown in this topic, for back
     parked: list[str] = field(default_factory=list)  # topics left for later
     resume_state: str | None = None  # where /verder returns to from paused or deleting
+    reminders: str = "default"  # default | weekly | monthly | off (/herinneringen)
+    review: list[str] = field(default_factory=list)  # questions still to look over (/nakijken)
+    review_stage: str | None = None  # None outside a review; items | topics
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

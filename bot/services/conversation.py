@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.engine import AnswerView, Conversation, Event
 from bot.engine.replies import (
+    ConfirmAnswer,
     CreateShareLink,
     DeleteEverything,
     Document,
@@ -27,12 +28,14 @@ from bot.engine.replies import (
     RecordAnswer,
     RecordConsent,
     Reply,
+    ReviewDone,
     RevokeShareLink,
     SetProfile,
     ShowSummary,
 )
 from bot.engine.screens import links as links_screen
 from bot.i18n import negotiate, translator
+from bot.services.outbox import Outbox
 from bot.services.runtime import Runtime
 from bot.services.sharing import Clock, ShareLinks
 from bot.services.summaries import load_summary
@@ -56,15 +59,26 @@ class Handled:
     locale: str = "nl"
 
 
+def answers_after(views: dict[str, AnswerView], effects: list[Effect]) -> dict[str, AnswerView]:
+    """The latest answers once this event's answers are written."""
+    after = dict(views)
+    for effect in effects:
+        if isinstance(effect, RecordAnswer):
+            after[effect.question_id] = AnswerView(effect.value, effect.skipped)
+    return after
+
+
 class ConversationService:
     def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
-        self.share_links = ShareLinks(runtime, clock=clock)
+        self.outbox = Outbox(runtime, clock=clock)  # reminders, review prompts, notices
+        self.share_links = ShareLinks(runtime, clock=clock, outbox=self.outbox)
 
     async def handle(self, channel: str, event: Event) -> Handled:
         for attempt in range(3):
             try:
-                return await self._handle_once(channel, event)
+                with self.outbox.activity:  # the outbox waits while replies are made
+                    return await self._handle_once(channel, event)
             except IntegrityError:
                 # Two first messages of a new user raced to create them; the loser retries
                 # and finds the participant the winner created.
@@ -111,7 +125,7 @@ class ConversationService:
                 stale=outcome.stale,
                 locale=conversation.locale,
             )
-            deleted = False
+            deleted = reviewed = False
             for item in outcome.items:
                 if isinstance(item, DeleteEverything):
                     await repo.delete_person(participant.person_id)
@@ -139,6 +153,10 @@ class ConversationService:
                     )
                 elif isinstance(item, ExportData):
                     handled.replies.append(await self.export(repo, participant, conversation))
+                elif isinstance(item, ConfirmAnswer):
+                    await repo.confirm_answer(participant, item.question_id)
+                elif isinstance(item, ReviewDone):
+                    reviewed = True
                 elif isinstance(item, CreateShareLink | ListShareLinks | RevokeShareLink):
                     handled.replies.extend(
                         await self.sharing(repo, participant, conversation, item)
@@ -149,6 +167,13 @@ class ConversationService:
                 record = conversation_record(conversation)
                 await repo.save_conversation(participant.id, record.state, record.context)
                 await repo.mark_event(participant.id, event.event_id)
+                await self.outbox.after_event(
+                    session,
+                    participant,
+                    conversation,
+                    answers_after(views, outcome.effects),
+                    reviewed=reviewed,
+                )
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",
                 type(event).__name__,

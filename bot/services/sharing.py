@@ -42,6 +42,7 @@ from bot.engine.replies import (
 )
 from bot.engine.screens.links import LinkView
 from bot.i18n import N_
+from bot.services.outbox import Outbox, stamp
 from bot.services.summaries import load_summary
 from bot.services.views import conversation_of
 from bot.storage.models import LinkAccess, Participant, ShareLink
@@ -89,7 +90,8 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Notification:
-    """A chat message to send once the transaction that caused it has committed."""
+    """A chat message this request put in the outbox (sent after the commit, by the process
+    that runs the person's channel)."""
 
     channel: str
     address: str
@@ -115,11 +117,16 @@ class Access:
 class ShareLinks:
     """Creating, listing, revoking and opening share links."""
 
-    def __init__(self, runtime: Any, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, runtime: Any, *, clock: Clock | None = None, outbox: Outbox | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.cipher = runtime.cipher
         self.clock: Clock = clock or utcnow
+        # Telling the person goes through the outbox, sent by whichever process runs their
+        # channel; the hourly limit counts a notice only once it was actually sent.
+        self.outbox = outbox or Outbox(runtime, clock=self.clock)
 
     # -- the chat side ----------------------------------------------------------------------------
     async def handle_effect(
@@ -382,8 +389,6 @@ class ShareLinks:
         notification = None
         if link.notified_at is None or as_utc(link.notified_at) + NOTIFY_EVERY <= as_utc(now):
             notification = await self._opened_notification(session, link, fmt, now)
-            if notification is not None:
-                link.notified_at = now
         summary = await self.summary(session, link.person_id, locale)
         return Access("ok", link.id, summary=summary, notification=notification, locale=locale)
 
@@ -466,6 +471,9 @@ class ShareLinks:
             "Had u dat niet verwacht? Met /links ziet u uw links en kunt u er een intrekken."
         )
         address = Repository(session, self.cipher).address(participant)
+        key = f"opened:{link.id}:{stamp(now)}"
+        if not await self.outbox.notice(session, participant, text, ref=link.id, key=key):
+            return None  # one is still waiting to be sent; it tells the person already
         return Notification(participant.channel, address, text)
 
     async def _locked_notification(
@@ -482,4 +490,9 @@ class ShareLinks:
             "link met /delen code."
         )
         address = Repository(session, self.cipher).address(participant)
+        key = f"locked:{link.id}"
+        if not await self.outbox.notice(
+            session, participant, text, ref=f"{link.id}:locked", key=key
+        ):
+            return None
         return Notification(participant.channel, address, text)

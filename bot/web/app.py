@@ -11,7 +11,8 @@ Routes
 Every response carries the security headers (no referrer, no indexing, no caching, a strict
 CSP without inline code or third-party sources, nosniff). Paths are logged with the token
 replaced; the link id identifies a link in the logs. One AsyncSession per request; the
-chat notification about an opening is sent after the transaction has committed.
+chat notice about an opening is written to the outbox in that transaction and sent by the
+process that runs the person's channel.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot import i18n
-from bot.services.notify import Notifier, NotifierRegistry
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
@@ -108,13 +108,11 @@ class SummaryWeb:
         self,
         runtime: Any,
         sharing: ShareLinks,
-        notifier: Notifier,
         limiter: RateLimiter,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.sharing = sharing
-        self.notifier = notifier
         self.limiter = limiter
         self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
 
@@ -170,11 +168,12 @@ class SummaryWeb:
         )
 
     def notify_after(self, access: Access) -> BackgroundTask | None:
-        """Runs after the response is sent, so after the transaction has committed."""
-        note = access.notification
-        if note is None:
+        """The notice is in the outbox (committed with the request); after the response,
+        this process's outbox looks at once. A process without the person's channel leaves
+        it for the process that has it."""
+        if access.notification is None:
             return None
-        return BackgroundTask(self.notifier.notify, note.channel, note.address, note.text)
+        return BackgroundTask(self.sharing.outbox.wake)
 
     def not_working(self, access: Access) -> Response:
         """The answer for unknown (404) and expired, revoked or locked (410) links."""
@@ -401,18 +400,15 @@ class SummaryWeb:
 def create_app(
     runtime: Any,
     service: Any,
-    notifier: Notifier | None = None,
     *,
     rate_limiter: RateLimiter | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
-    app's clock); `notifier` defaults to none registered (the host passes its own);
-    `routes` lets a channel add its own (e.g. a Telegram webhook)."""
+    app's clock; chat notices go through its outbox); `routes` lets a channel add its
+    own (e.g. a Telegram webhook)."""
     sharing = service.share_links
-    web = SummaryWeb(
-        runtime, sharing, notifier or NotifierRegistry(), rate_limiter or RateLimiter()
-    )
+    web = SummaryWeb(runtime, sharing, rate_limiter or RateLimiter())
     app = Starlette(
         routes=[
             Route("/", web.home),

@@ -17,14 +17,16 @@ from bot.engine.screens import (
     name,
     paused,
     question,
+    reminders,
+    review,
     welcome,
     who,
 )
 from bot.engine.screens.base import Screen
 
-SCREEN_MODULES = (welcome, consent, who, name, menu, intro, question, deleting, paused)
+SCREEN_MODULES = (welcome, consent, who, name, menu, intro, question, deleting, paused, review)
 
 SCREENS: dict[str, Screen] = {module.SCREEN.name: module.SCREEN for module in SCREEN_MODULES}
 
 # Side lists: buttons that stay valid from any older message.
-SIDE_LISTS = {language.KEY: language.press, links.KEY: links.press}
+SIDE_LISTS = {language.KEY: language.press, links.KEY: links.press, reminders.KEY: reminders.press}

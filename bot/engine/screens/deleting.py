@@ -10,7 +10,9 @@ from bot.engine.turn import Turn
 
 class Deleting(Screen):
     name = "deleting"
-    arrivals = (Arrival("ask_delete", ("menu", "intro", "question", "who", "name", "paused")),)
+    arrivals = (
+        Arrival("ask_delete", ("menu", "intro", "question", "who", "name", "paused", "review")),
+    )
 
     def options(self, turn: Turn) -> list[Option]:
         return [

@@ -8,7 +8,9 @@ from bot.engine.turn import Turn
 
 class Paused(Screen):
     name = "paused"
-    arrivals = (Arrival("pause", ("menu", "intro", "question", "who", "name", "deleting")),)
+    arrivals = (
+        Arrival("pause", ("menu", "intro", "question", "who", "name", "deleting", "review")),
+    )
 
     def options(self, turn: Turn) -> list[Option]:
         return [Option("resume", turn._("Verder gaan"), (turn._("verder"),))]

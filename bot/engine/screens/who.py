@@ -11,7 +11,9 @@ class Who(Screen):
     resumable = True
     arrivals = (
         Arrival("agree", ("consent",)),
-        Arrival("change_profile", ("menu", "intro", "question", "name", "paused", "deleting")),
+        Arrival(
+            "change_profile", ("menu", "intro", "question", "name", "paused", "deleting", "review")
+        ),
     )
 
     def options(self, turn: Turn) -> list[Option]:
