@@ -277,3 +277,18 @@ async def test_two_processes_on_postgres_send_each_reminder_exactly_once(
     finally:
         await one.close()
         await two.close()
+
+
+def test_durations_take_seconds_or_iso_8601_and_quiet_hours_take_off() -> None:
+    settings = load_settings(
+        reminder_after="3",
+        reminder_second_after="P10D",
+        review_after="P12M",
+        quiet_hours="off",
+        _env_file=None,
+    )
+    assert settings.reminder_after == timedelta(seconds=3)
+    assert settings.reminder_second_after == timedelta(days=10)
+    assert settings.review_after == timedelta(days=365.25)
+    assert settings.quiet_hours is None
+    assert load_settings(review_after="PT12H", _env_file=None).review_after == timedelta(hours=12)
