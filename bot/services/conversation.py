@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -141,6 +140,7 @@ class ConversationService:
                         skipped=item.skipped,
                         together=conversation.mode == "together",
                         flow_version=runtime.flow.version,
+                        at=self.outbox.clock(),
                     )
                 elif isinstance(item, RecordConsent):
                     await repo.record_consent(participant.person_id)
@@ -154,7 +154,7 @@ class ConversationService:
                 elif isinstance(item, ExportData):
                     handled.replies.append(await self.export(repo, participant, conversation))
                 elif isinstance(item, ConfirmAnswer):
-                    await repo.confirm_answer(participant, item.question_id)
+                    await repo.confirm_answer(participant, item.question_id, at=self.outbox.clock())
                 elif isinstance(item, ReviewDone):
                     reviewed = True
                 elif isinstance(item, CreateShareLink | ListShareLinks | RevokeShareLink):
@@ -193,7 +193,12 @@ class ConversationService:
 
     async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
         summary = await load_summary(
-            repo, self.runtime.flow, participant.person_id, locale=locale, now=datetime.now(UTC)
+            repo,
+            self.runtime.flow,
+            participant.person_id,
+            locale=locale,
+            now=self.outbox.clock(),  # the service's clock
+            review_after=self.runtime.settings.review_after,
         )
         return render_text(summary)
 

@@ -431,7 +431,12 @@ class ShareLinks:
     async def summary(self, session: AsyncSession, person_id: int, locale: str) -> Summary:
         repo = Repository(session, self.cipher)
         return await load_summary(
-            repo, self.runtime.flow, person_id, locale=locale, now=self.clock()
+            repo,
+            self.runtime.flow,
+            person_id,
+            locale=locale,
+            now=self.clock(),
+            review_after=self.settings.review_after,
         )
 
     # -- telling the person ---------------------------------------------------------------------

@@ -148,9 +148,11 @@ class Repository:
         skipped: bool,
         together: bool,
         flow_version: int,
+        at: datetime | None = None,
     ) -> None:
         self.session.add(
             Answer(
+                created_at=at or utcnow(),
                 person_id=participant.person_id,
                 participant_id=participant.id,
                 question_id=question_id,
@@ -188,7 +190,9 @@ class Repository:
         return latest
 
     # -- review confirmations ("Klopt nog") ------------------------------------------------------
-    async def confirm_answer(self, participant: Participant, question_id: str) -> bool:
+    async def confirm_answer(
+        self, participant: Participant, question_id: str, *, at: datetime | None = None
+    ) -> bool:
         """A confirmation row for the latest answer; the answer itself is left as it is."""
         query = (
             select(Answer.id)
@@ -205,6 +209,7 @@ class Repository:
                 answer_id=answer_id,
                 participant_id=participant.id,
                 question_id=question_id,
+                created_at=at or utcnow(),
             )
         )
         return True

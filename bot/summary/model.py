@@ -20,6 +20,14 @@ from bot.i18n import Translator
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """An answer this one replaced, and until when it held."""
+
+    answer: str
+    until: datetime
+
+
+@dataclass(frozen=True)
 class SummaryItem:
     question_id: str
     label: str  # the summary label for a professional (or the question)
@@ -33,6 +41,11 @@ class SummaryItem:
     person: Mapping[str, str | None] | None = None
     topic_id: str = ""
     value: int | None = None  # the number of a scale answer
+    # History (see summary/history.py): last "Klopt nog", earlier answers (newest first),
+    # and whether it was neither given nor confirmed within REVIEW_AFTER.
+    confirmed_at: datetime | None = None
+    earlier: tuple[Earlier, ...] = ()
+    stale: bool = False
 
 
 @dataclass(frozen=True)

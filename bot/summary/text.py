@@ -6,7 +6,27 @@ from __future__ import annotations
 from bot import i18n
 from bot.dates import day, day_and_time
 from bot.summary.attribution import who_label
-from bot.summary.model import Summary
+from bot.summary.model import Summary, SummaryItem
+
+
+def history_notes(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
+    """ "nagekeken op 3 maart 2027", "al lang niet nagekeken" (see summary/history.py)."""
+    notes = []
+    if item.confirmed_at:
+        notes.append(tr.gettext("nagekeken op {date}").format(date=day(item.confirmed_at, locale)))
+    if item.stale:
+        notes.append(tr.gettext("al lang niet nagekeken"))
+    return notes
+
+
+def earlier_lines(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
+    """ "eerder: Thuis, tot 3 maart 2027", newest first."""
+    return [
+        tr.gettext("eerder: {answer}, tot {date}").format(
+            answer=earlier.answer.replace("\n", " "), date=day(earlier.until, locale)
+        )
+        for earlier in item.earlier
+    ]
 
 
 def render_text(summary: Summary, *, for_professional: bool = False) -> str:
@@ -43,11 +63,13 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
             notes = [who_label(item.who, tr)] if shown else []
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
+            notes += history_notes(item, tr, summary.locale)
             note = f" ({', '.join(notes)})" if notes else ""
             answer = item.answer
             if "\n" in answer:
                 answer = "\n    " + answer.replace("\n", "\n    ")
             lines.append(f"• {item.label}: {answer}{note}")
+            lines.extend(f"    {line}" for line in earlier_lines(item, tr, summary.locale))
     if not any_answer:
         lines.append("")
         if for_professional:

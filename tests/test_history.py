@@ -1,0 +1,128 @@
+"""History for the professional: when each wish was given and last confirmed, what it was
+before and until when, and which wishes have not been looked at for a long time; on the
+page, in the PDF, in the text download, in FHIR, and in /samenvatting.
+
+Why: a GP must see whether a wish is from last week or from three years ago, and what it
+was before, to know whether to ask again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+from pypdf import PdfReader
+
+from bot.services.runtime import Runtime
+from bot.summary.fhir import questionnaire_response
+from bot.summary.html import render_summary_html
+from bot.summary.model import Summary
+from bot.summary.pdf import render_pdf
+from bot.summary.text import render_text
+from tests.test_outbox import Box, make_box
+from tests.test_web import GOOD_DAY, fill_in_demo
+
+STALE = "al lang niet nagekeken"
+
+
+async def summary_of(box: Box) -> Summary:
+    async with box.service.runtime.sessions() as session:
+        return await box.service.share_links.summary(session, 1, "nl")
+
+
+def first_screen(html: str) -> str:
+    return html.split('<section class="topics"')[0]
+
+
+async def reviewed_a_year_later(runtime: Runtime) -> Box:
+    """Filled in on 2 March 2026; on 3 March 2027 the good day is confirmed and the donor
+    register changed from Ja to Nee."""
+    box = await make_box(runtime)
+    await fill_in_demo(box.chat)
+    box.clock.advance(days=366)
+    await box.chat.command("nakijken")
+    await box.chat.press("Klopt nog")
+    await box.chat.press("Aanpassen")
+    await box.chat.press("Nee")
+    await box.chat.press("Nee, niets veranderd")
+    return box
+
+
+async def test_the_first_screen_marks_wishes_not_looked_at_for_longer_than_review_after(
+    runtime: Runtime,
+) -> None:
+    box = await make_box(runtime)
+    await fill_in_demo(box.chat)
+    box.clock.advance(days=300)
+    assert STALE not in render_summary_html(await summary_of(box))
+    box.clock.advance(days=66)  # more than a year since they were given
+    html = render_summary_html(await summary_of(box))
+    assert first_screen(html).count(STALE) == 2  # what matters most, the donor register
+    assert STALE in render_text(await summary_of(box), for_professional=True)
+    await box.chat.command("nakijken")
+    await box.chat.press("Klopt nog")
+    await box.chat.press("Klopt nog")
+    assert STALE not in render_summary_html(await summary_of(box))
+
+
+async def test_page_pdf_and_text_show_given_confirmed_and_what_it_was_before(
+    runtime: Runtime,
+) -> None:
+    box = await reviewed_a_year_later(runtime)
+    summary = await summary_of(box)
+    html = render_summary_html(summary)
+    assert "nagekeken op 3 maart 2027" in html  # the good day, confirmed
+    assert "eerder: Ja, tot 3 maart 2027" in html  # the donor register, changed
+    assert "2 maart 2026" in html  # when the good day was given
+    pdf = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(summary))).pages)
+    assert "nagekeken op 3 maart 2027" in pdf and "eerder: Ja, tot 3 maart 2027" in pdf
+    text = render_text(summary, for_professional=True)
+    assert GOOD_DAY.splitlines()[1] in text
+    assert "2 maart 2026, nagekeken op 3 maart 2027)" in text
+    assert "\n    eerder: Ja, tot 3 maart 2027" in text
+
+
+async def test_a_correction_while_filling_in_is_not_an_earlier_wish(runtime: Runtime) -> None:
+    box = await make_box(runtime)
+    await fill_in_demo(box.chat)
+    box.clock.advance(minutes=20)
+    await box.chat.command("overzicht")
+    await box.chat.press("Wonen")
+    await box.chat.press("Beginnen")
+    await box.chat.press("In mijn eigen huis")
+    html = render_summary_html(await summary_of(box))
+    assert "In mijn eigen huis" in html and "eerder:" not in html
+    box.clock.advance(days=2)
+    await box.chat.command("overzicht")
+    await box.chat.press("Wonen")
+    await box.chat.press("Beginnen")
+    await box.chat.press("Waar zorg is")
+    html = render_summary_html(await summary_of(box))
+    assert "eerder: In mijn eigen huis, tot 4 maart 2026" in html
+    assert "In een aangepaste woning" not in html  # corrected within minutes
+
+
+async def test_samenvatting_says_the_same_in_words(runtime: Runtime) -> None:
+    box = await reviewed_a_year_later(runtime)
+    await box.chat.command("samenvatting")
+    said = box.chat.said
+    assert "(nagekeken op 3 maart 2027)" in said
+    assert "Nee\n    eerder: Ja, tot 3 maart 2027" in said
+
+
+async def test_fhir_carries_the_confirmation_and_the_earlier_answer(runtime: Runtime) -> None:
+    box = await reviewed_a_year_later(runtime)
+    summary = await summary_of(box)
+    response = questionnaire_response(
+        summary, box.service.runtime.flow, base_url="https://tijdig.example", response_id="r1"
+    )
+    items = {item["linkId"]: item for group in response["item"] for item in group.get("item", [])}
+    ext = "https://tijdig.example/fhir/StructureDefinition/"
+    good_day = {e["url"]: e for e in items["goede_dag"]["extension"]}
+    assert good_day[ext + "confirmed-at"]["valueDateTime"].startswith("2027-03-03")
+    assert good_day[ext + "answered-at"]["valueDateTime"].startswith("2026-03-02")
+    (earlier,) = [e for e in items["donor"]["extension"] if e["url"] == ext + "earlier-answer"]
+    parts = {e["url"]: e for e in earlier["extension"]}
+    assert parts["answer"]["valueString"] == "Ja"
+    assert parts["until"]["valueDateTime"].startswith("2027-03-03")
+    json.dumps(response)  # plain JSON
