@@ -292,3 +292,34 @@ def test_durations_take_seconds_or_iso_8601_and_quiet_hours_take_off() -> None:
     assert settings.review_after == timedelta(days=365.25)
     assert settings.quiet_hours is None
     assert load_settings(review_after="PT12H", _env_file=None).review_after == timedelta(hours=12)
+
+
+async def test_reminders_due_while_down_go_out_spread_out_not_as_a_burst(box: Box) -> None:
+    for n in range(5):
+        await stop_halfway(box.channel.chat(f"p{n}"))
+    box.service.outbox.settings = box.service.runtime.settings.model_copy(
+        update={"reminder_rate": 2.0}  # rounds of 4: the pace holds across rounds too
+    )
+    moments: list[float] = []
+    push = box.channel.push
+
+    async def timed(address: str, replies: list[Reply]) -> None:
+        moments.append(asyncio.get_running_loop().time())
+        await push(address, replies)
+
+    box.service.outbox.register(box.channel.name, timed)
+    box.clock.advance(days=5)  # the bot was down when they fell due
+    assert len(await box.send()) == 5
+    gaps = [b - a for a, b in zip(moments, moments[1:], strict=False)]
+    assert min(gaps) >= 0.45, gaps  # at most REMINDER_RATE (2) a second
+
+
+async def test_a_reminder_waits_while_replies_to_people_chatting_are_made(box: Box) -> None:
+    await stop_halfway(box.chat)
+    box.clock.advance(days=3)
+    activity = box.service.outbox.activity
+    with activity:  # someone's message is being handled right now
+        sending = asyncio.ensure_future(box.send())
+        await asyncio.sleep(0.3)
+        assert box.channel.pushed == []
+    assert len(await sending) == 1

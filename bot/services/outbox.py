@@ -92,6 +92,7 @@ class Outbox:
         self.senders: dict[str, Push] = {}
         self.wakeup = asyncio.Event()
         self.activity = ChatActivity()  # replies being made to people chatting
+        self._next_send = 0.0  # loop time before which the next message waits
 
     # -- who can send --------------------------------------------------------------------
     def register(self, channel: str, push: Push) -> None:
@@ -186,12 +187,19 @@ class Outbox:
                 lease=LEASE,
                 skip_locked=not self.settings.is_sqlite,
             )
-        for index, record in enumerate(claimed):
-            if index:
-                await asyncio.sleep(1 / rate)
+        for record in claimed:
+            await self._pace(rate)
             await self._yield_to_chats()
             await self._send(record)
         return len(claimed)
+
+    async def _pace(self, rate: float) -> None:
+        """At most `rate` messages a second, also across rounds."""
+        loop = asyncio.get_running_loop()
+        wait = self._next_send - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._next_send = loop.time() + 1 / rate
 
     async def _yield_to_chats(self) -> None:
         with contextlib.suppress(TimeoutError):
