@@ -19,8 +19,11 @@ from bot.summary.html import render_summary_html
 from bot.summary.model import Summary
 from bot.summary.pdf import render_pdf
 from bot.summary.text import render_text
+from bot.web.app import create_app
+from bot.web.ratelimit import RateLimiter
+from tests.summary_support import link_of
 from tests.test_outbox import Box, make_box
-from tests.test_web import GOOD_DAY, fill_in_demo
+from tests.test_web import GOOD_DAY, client_for, fill_in_demo
 
 STALE = "al lang niet nagekeken"
 
@@ -126,3 +129,56 @@ async def test_fhir_carries_the_confirmation_and_the_earlier_answer(runtime: Run
     assert parts["answer"]["valueString"] == "Ja"
     assert parts["until"]["valueDateTime"].startswith("2027-03-03")
     json.dumps(response)  # plain JSON
+
+
+# -- changed since the professional opened the link ----------------------------------------------
+
+BANNER = "Gewijzigd sinds u dit opende op 2 maart 2026 10:40."
+
+
+async def test_the_professional_sees_what_changed_since_their_previous_visit(
+    runtime: Runtime,
+) -> None:
+    box = await make_box(runtime)
+    await fill_in_demo(box.chat)
+    path = link_of(await box.chat.command("delen")).url.split("8080", 1)[1]
+    app = create_app(runtime, box.service, rate_limiter=RateLimiter(1000, 100))
+    async with client_for(app) as gp:
+        assert BANNER.split(" op")[0] not in (await gp.get(path)).text  # first visit
+        box.clock.advance(minutes=10)
+        assert "Gewijzigd sinds" not in (await gp.get(f"{path}/txt")).text  # the same visit
+        box.clock.advance(days=2)
+        await box.chat.command("nakijken")  # the person changes the donor register
+        await box.chat.press("Klopt nog")
+        await box.chat.press("Aanpassen")
+        await box.chat.press("Nee")
+        await box.chat.press("Nee, niets veranderd")
+        box.clock.advance(days=1)
+
+        page = (await gp.get(path)).text
+        assert BANNER in page
+        assert page.count('<mark class="changed">gewijzigd</mark>') == 2  # first screen, topic
+        donor = page.split("Staat u in het donorregister?")[1].split("</dd>")[0]
+        assert '<mark class="changed">' in donor
+        good_day = page.split("Een goede dag")[-1].split("</dd>")[0]
+        assert "gewijzigd" not in good_day  # only confirmed, not changed
+
+        box.clock.advance(minutes=5)  # downloads in the same visit show the same
+        pdf = (await gp.get(f"{path}/pdf")).content
+        pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+        assert BANNER in " ".join(pdf_text.split())
+        text = (await gp.get(f"{path}/txt")).text
+        assert BANNER in text and "(ingevuld door de persoon zelf, 4 maart 2026, gewijzigd" in text
+        fhir = (await gp.get(f"{path}/fhir")).json()
+        assert fhir["extension"][0]["url"].endswith("/changed-since")
+        assert fhir["extension"][0]["valueDateTime"].startswith("2026-03-02T09:40")
+        marked = [
+            item["linkId"]
+            for group in fhir["item"]
+            for item in group["item"]
+            if any(e["url"].endswith("/changed-since-opened") for e in item["extension"])
+        ]
+        assert marked == ["donor"]
+
+        box.clock.advance(hours=2)  # the next visit: the change was seen
+        assert "Gewijzigd sinds" not in (await gp.get(path)).text

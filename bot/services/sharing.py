@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
@@ -47,6 +47,7 @@ from bot.services.summaries import load_summary
 from bot.services.views import conversation_of
 from bot.storage.models import LinkAccess, Participant, ShareLink
 from bot.storage.repository import Repository
+from bot.summary.history import mark_changed
 from bot.summary.model import Summary, as_utc
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
 NOTIFY_EVERY = timedelta(hours=1)
 CODE_COOKIE_SECONDS = 3600
+VISIT = timedelta(minutes=30)  # openings this close together are one visit
 
 
 FORMAT_NAMES = {
@@ -384,13 +386,26 @@ class ShareLinks:
         if link.code_hash and not self.cookie_valid(link, cookies.get(self.cookie_name(link.id))):
             await self.record(session, link, fmt, "code_required", client)
             return Access("code_required", link.id, locale=locale)
+        seen_at = await self.previous_visit(session, link, now)
         await self.record(session, link, fmt, "ok", client)
         link.last_opened_at = now
         notification = None
         if link.notified_at is None or as_utc(link.notified_at) + NOTIFY_EVERY <= as_utc(now):
             notification = await self._opened_notification(session, link, fmt, now)
-        summary = await self.summary(session, link.person_id, locale)
+        summary = mark_changed(await self.summary(session, link.person_id, locale), seen_at)
         return Access("ok", link.id, summary=summary, notification=notification, locale=locale)
+
+    async def previous_visit(
+        self, session: AsyncSession, link: ShareLink, now: datetime
+    ) -> datetime | None:
+        """When this link was last opened on an earlier visit: openings within VISIT of
+        now (a reload, the PDF right after the page) belong to this visit."""
+        query = select(func.max(LinkAccess.at)).where(
+            LinkAccess.link_id == link.id,
+            LinkAccess.outcome == "ok",
+            LinkAccess.at < now - VISIT,
+        )
+        return (await session.execute(query)).scalar_one_or_none()
 
     async def try_code(
         self, session: AsyncSession, token: str, *, code: str, client: str, locale: str | None

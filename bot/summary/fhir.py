@@ -169,6 +169,10 @@ def questionnaire_response(
                 "valueDateTime": as_utc(item.answered_at).isoformat(),
             },
         ]
+        if item.changed:  # given after the previous visit to this link
+            extensions.append(
+                {"url": extension_url(base_url, "changed-since-opened"), "valueBoolean": True}
+            )
         if item.confirmed_at:  # "Klopt nog" in a review: still the person's wish
             extensions.append(
                 {
@@ -263,6 +267,13 @@ def questionnaire_response(
     }
     if summary.person_name:
         response["subject"] = {"display": summary.person_name}
+    if summary.changed_since:  # answers changed since this link's previous visit
+        response["extension"] = [
+            {
+                "url": extension_url(base_url, "changed-since"),
+                "valueDateTime": as_utc(summary.changed_since).isoformat(),
+            }
+        ]
     if groups:
         response["item"] = groups
     return response

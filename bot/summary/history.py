@@ -72,3 +72,26 @@ def with_history(
     )
     by_question = {item.question_id: item for s in sections for item in s.items}
     return dataclasses.replace(summary, sections=sections, by_question=by_question)
+
+
+def mark_changed(summary: Summary, seen_at: datetime | None) -> Summary:
+    """Answers given after `seen_at` (the professional's previous visit) are marked, and
+    the summary says since when; nothing changes when nothing is newer."""
+    if seen_at is None:
+        return summary
+    since = as_utc(seen_at)
+
+    def mark(item: SummaryItem) -> SummaryItem:
+        newer = item.kind != "skipped" and as_utc(item.answered_at) > since
+        return dataclasses.replace(item, changed=True) if newer else item
+
+    sections = tuple(
+        dataclasses.replace(section, items=tuple(mark(i) for i in section.items))
+        for section in summary.sections
+    )
+    if not any(item.changed for s in sections for item in s.items):
+        return summary
+    by_question = {item.question_id: item for s in sections for item in s.items}
+    return dataclasses.replace(
+        summary, sections=sections, by_question=by_question, changed_since=since
+    )

@@ -46,6 +46,7 @@ class SummaryItem:
     confirmed_at: datetime | None = None
     earlier: tuple[Earlier, ...] = ()
     stale: bool = False
+    changed: bool = False  # given after the professional's previous visit to the link
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Summary:
     flow_title: str = ""
     # "Om te bespreken": the flow's discuss rules that hold on these answers, translated.
     to_discuss: tuple[str, ...] = ()
+    # When the professional last opened this link on an earlier visit, if answers changed
+    # since then (see summary/history.py `mark_changed`).
+    changed_since: datetime | None = None
 
     @property
     def answered(self) -> int:

@@ -11,7 +11,7 @@ from bot.summary.model import Summary, SummaryItem
 
 def history_notes(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
     """ "nagekeken op 3 maart 2027", "al lang niet nagekeken" (see summary/history.py)."""
-    notes = []
+    notes = [tr.gettext("gewijzigd")] if item.changed else []
     if item.confirmed_at:
         notes.append(tr.gettext("nagekeken op {date}").format(date=day(item.confirmed_at, locale)))
     if item.stale:
@@ -46,6 +46,15 @@ def render_text(summary: Summary, *, for_professional: bool = False) -> str:
         lines = [tr.gettext("Samenvatting voor {name}").format(name=summary.person_name)]
     else:
         lines = [tr.gettext("Uw samenvatting")]
+    if for_professional and summary.changed_since:
+        lines.append("")
+        lines.append(
+            tr.gettext("Gewijzigd sinds u dit opende op {date}.").format(
+                date=day_and_time(summary.changed_since, summary.locale)
+            )
+            + " "
+            + tr.gettext("De gewijzigde antwoorden zijn gemarkeerd.")
+        )
     if for_professional and summary.to_discuss:
         lines.append("")
         lines.append(f"— {tr.gettext('Om te bespreken')} —")
