@@ -182,3 +182,40 @@ async def test_the_professional_sees_what_changed_since_their_previous_visit(
 
         box.clock.advance(hours=2)  # the next visit: the change was seen
         assert "Gewijzigd sinds" not in (await gp.get(path)).text
+
+
+async def test_after_a_change_the_person_is_asked_whether_to_tell_their_gp(
+    runtime: Runtime,
+) -> None:
+    box = await make_box(runtime)
+    await fill_in_demo(box.chat)
+    path = link_of(await box.chat.command("delen")).url.split("8080", 1)[1]
+    await box.chat.command("nakijken")  # a change before the GP opened it: nothing to tell
+    await box.chat.press("Aanpassen")
+    await box.chat.say("Lezen in de zon")
+    box.clock.advance(hours=1)
+    assert [m.text for m in await box.send()] == []
+    app = create_app(runtime, box.service, rate_limiter=RateLimiter(1000, 100))
+    async with client_for(app) as gp:
+        assert (await gp.get(path)).status_code == 200
+    await box.send()  # "your summary was opened"
+    box.clock.advance(days=2)
+    await box.chat.command("nakijken")
+    await box.chat.press("Klopt nog")
+    await box.chat.press("Aanpassen")
+    await box.chat.press("Nee")  # the donor register changed after the GP looked
+    box.clock.advance(minutes=10)
+    await box.chat.press("Wonen")  # and, ten minutes later, where they want to live
+    await box.chat.press("Aanpassen")
+    await box.chat.press("Waar zorg is")
+    box.clock.advance(minutes=29)
+    assert await box.send() == []  # not while they may still be busy
+    box.clock.advance(minutes=2)
+    (ask,) = await box.send()
+    assert "Uw huisarts had uw samenvatting al geopend." in ask.text
+    await box.chat.press(ask.flat_buttons[0])
+    note = box.chat.notices[0]
+    assert "Beste dokter, ik heb mijn wensen in Tijdig aangepast." in note
+    assert "dezelfde link" in note
+    box.clock.advance(days=1)
+    assert await box.send() == []  # asked once

@@ -173,6 +173,9 @@ class ConversationService:
                     conversation,
                     answers_after(views, outcome.effects),
                     reviewed=reviewed,
+                    changed=any(
+                        isinstance(e, RecordAnswer) and not e.skipped for e in outcome.effects
+                    ),
                 )
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates import TIMEZONE
@@ -47,6 +48,7 @@ RETRY_AFTER = timedelta(minutes=5)  # a send that failed for a passing reason
 SEND_TIMEOUT_SECONDS = 15
 YIELD_AT_MOST_SECONDS = 2.0  # how long one message waits for chats to quieten
 REPEAT = {"weekly": timedelta(days=7), "monthly": timedelta(days=30)}
+TELL_GP_AFTER = timedelta(minutes=30)  # after a change, once the person is done for now
 
 
 class Unreachable(Exception):
@@ -115,6 +117,7 @@ class Outbox:
         answers: Mapping[str, AnswerView],
         *,
         reviewed: bool = False,
+        changed: bool = False,
     ) -> None:
         """After each event: the reminder moves to REMINDER_AFTER from now (or goes), and
         once everything is done a review is planned REVIEW_AFTER from now."""
@@ -134,6 +137,15 @@ class Outbox:
             )
         if reviewed:
             await store.cancel_pending(participant.id, "review")
+        if changed and await self._opened_link(session, participant.person_id, now):
+            # Asked once they are done for now: each change moves it on.
+            await store.cancel_pending(participant.id, "tell_gp")
+            await store.add(
+                participant,
+                kind="tell_gp",
+                due_at=now + TELL_GP_AFTER,
+                dedupe_key=f"tell_gp:{participant.id}:{stamp(now)}",
+            )
         done = reviewed or reminders.all_done(flow, conversation, answers)
         if done and not await store.has_pending(participant.id, "review"):
             await store.add(
@@ -142,6 +154,18 @@ class Outbox:
                 due_at=now + self.settings.review_after,
                 dedupe_key=f"review:{participant.id}:{stamp(now)}",
             )
+
+    @staticmethod
+    async def _opened_link(session: AsyncSession, person_id: int, now: datetime) -> bool:
+        """A working share link of this person that a professional has opened."""
+        query = select(ShareLink.id).where(
+            ShareLink.person_id == person_id,
+            ShareLink.last_opened_at.is_not(None),
+            ShareLink.revoked_at.is_(None),
+            ShareLink.locked_at.is_(None),
+            ShareLink.expires_at > now,
+        )
+        return (await session.execute(query.limit(1))).first() is not None
 
     async def notice(
         self, session: AsyncSession, participant: Participant, text: str, *, ref: str, key: str
@@ -320,6 +344,8 @@ class Outbox:
             return [reminders.reminder_message(tr, conversation, record.step)]
         if record.kind == "review":
             return [reminders.review_message(tr, conversation)]
+        if record.kind == "tell_gp":
+            return [reminders.tell_gp_message(tr, conversation)]
         return None
 
 

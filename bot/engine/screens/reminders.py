@@ -67,6 +67,16 @@ def press(turn: Turn, option: str) -> None:
         turn.notice(turn._("Goed, een andere keer. Met /nakijken kan het altijd."))
         turn.show()
         return
+    if option == "tell_gp":
+        turn.notice(gp_note(turn))
+        turn.show()
+        return
+    if option == "not_gp":
+        turn.notice(
+            turn._("Goed. Als uw huisarts de link weer opent, ziet die wat er veranderd is.")
+        )
+        turn.show()
+        return
     if option not in CHOICES:
         turn.show()
         return
@@ -117,3 +127,29 @@ def review_message(tr: Translator, conv: Conversation) -> Message:
         (Button(tr.gettext("Nu niet"), KEY, "later"),),
     )
     return Message(text, buttons, lasting=True)
+
+
+def tell_gp_message(tr: Translator, conv: Conversation) -> Message:
+    """Something changed after the GP opened a link: do they want to tell the GP?"""
+    text = tr.gettext(
+        "U heeft iets veranderd in uw wensen. Uw huisarts had uw samenvatting al geopend. "
+        "Wilt u het uw huisarts laten weten?"
+    )
+    buttons = (
+        (Button(tr.gettext("Ja, geef mij een berichtje"), KEY, "tell_gp"),),
+        (Button(tr.gettext("Nee, dank u"), KEY, "not_gp"),),
+    )
+    return Message(text, buttons, lasting=True)
+
+
+def gp_note(turn: Turn) -> str:
+    """A short note to forward; the link itself stays the same (its token is not kept,
+    so Tijdig cannot send it again: the GP uses the link they have)."""
+    note = turn._(
+        "Beste dokter, ik heb mijn wensen in Tijdig aangepast. U ziet ze via dezelfde link "
+        "als eerder. Wat veranderd is, staat gemarkeerd."
+    )
+    return turn._(
+        "Hier is een kort bericht. U kunt het doorsturen naar uw huisarts:\n\n{note}\n\n"
+        "Heeft uw huisarts de link niet meer? Met /delen maakt u een nieuwe."
+    ).format(note=note)
