@@ -324,3 +324,15 @@ async def test_a_reminder_waits_while_replies_to_people_chatting_are_made(box: B
         await asyncio.sleep(0.3)
         assert box.channel.pushed == []
     assert len(await sending) == 1
+
+
+async def test_after_long_downtime_the_two_reminders_do_not_come_as_a_pair(box: Box) -> None:
+    await stop_halfway(box.chat)
+    box.clock.advance(days=30)  # the bot was down past both due moments
+    (first,) = await box.send()
+    assert "U was een paar dagen geleden bezig" in first.text
+    box.clock.advance(days=6)
+    assert await box.send() == []
+    box.clock.advance(days=1)  # the gap between the two, counted from the first
+    (second,) = await box.send()
+    assert "Nog één keer" in second.text

@@ -308,9 +308,10 @@ class Outbox:
         )
         if conversation.reminders in REPEAT:
             due = now + REPEAT[conversation.reminders]
-        elif record.step == 1:  # the second and last of the default two
+        elif record.step == 1:  # the second and last of the default two; counted from
+            # when the first went out, so after downtime they never come as a pair
             settings = self.settings
-            due = record.due_at + (settings.reminder_second_after - settings.reminder_after)
+            due = now + (settings.reminder_second_after - settings.reminder_after)
         else:
             return
         anchor = record.ref or stamp(record.due_at)
@@ -320,7 +321,7 @@ class Outbox:
             kind="reminder",
             step=step,
             ref=anchor,
-            due_at=max(due, now),
+            due_at=due,
             dedupe_key=f"reminder:{participant.id}:{anchor}:{step}",
         )
 
