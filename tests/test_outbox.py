@@ -9,6 +9,7 @@ reach the chat even when the link was opened in a process that cannot send it.
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -336,3 +337,25 @@ async def test_after_long_downtime_the_two_reminders_do_not_come_as_a_pair(box: 
     box.clock.advance(days=1)  # the gap between the two, counted from the first
     (second,) = await box.send()
     assert "Nog één keer" in second.text
+
+
+async def test_the_terminal_shows_a_reminder_with_numbered_buttons_to_its_own_user() -> None:
+    from bot.channels.terminal import TerminalChannel, TerminalChat
+    from bot.engine import Choice, Conversation
+    from bot.engine.screens.reminders import reminder_message
+    from bot.i18n import translator
+    from bot.services.outbox import NotHere
+
+    async def handle(channel: str, event: object) -> Any:
+        raise AssertionError("nothing is handled here")
+
+    out = io.StringIO()
+    terminal = TerminalChannel("anna", web=False)
+    terminal.chat = TerminalChat(handle, "anna", out, echo_input=False)
+    message = reminder_message(translator("nl"), Conversation(name="Anna"), 1)
+    await terminal.push("anna", [message])
+    assert "[1] Verder" in out.getvalue() and "[2] Geen herinneringen meer" in out.getvalue()
+    pressed = terminal.chat.event("1")
+    assert isinstance(pressed, Choice) and pressed.option_id == "continue"
+    with pytest.raises(NotHere):  # another user's reminder waits until they chat here
+        await terminal.push("bert", [message])
