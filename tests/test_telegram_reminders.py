@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from sqlalchemy import select
 
 from bot.config import Settings
@@ -104,3 +105,43 @@ async def test_a_403_on_a_reminder_marks_the_chat_blocked(
         assert blocked_at is not None
     finally:
         await bot.stop()
+
+
+async def test_a_link_opened_through_serve_alone_is_told_on_telegram(
+    api: FakeBotAPI, tg_settings: Settings
+) -> None:
+    """`python -m bot serve` with a bot token sends the outbox's notices for Telegram."""
+    from bot.channels import telegram
+    from bot.host import run_channel
+    from tests.test_host import free_port
+
+    bot = RunningBot(tg_settings, api)
+    await bot.start()
+    try:
+        sam = Person(api, 9300)
+        await sam.onboard("Sam")
+        replies = await sam.says("/delen", wait="/s/", buttons=False)
+        url = next(m["text"] for m in replies if "/s/" in (m.get("text") or ""))
+        path = "/s/" + url.split("/s/", 1)[1].split()[0]
+    finally:
+        await bot.stop()  # only the web app runs from here on
+    port = free_port()
+    settings = tg_settings.model_copy(update={"web_port": port, "quiet_hours": None})
+    notifier = await telegram.open_notifier(settings)
+    assert notifier is not None
+    stop = asyncio.Event()
+    serve = asyncio.create_task(run_channel(settings, None, notifiers=[notifier], stop=stop))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(200):
+                try:
+                    assert (await client.get(path)).status_code == 200
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        mark = 0
+        told = await sam.replies(mark, "Uw samenvatting is geopend op", buttons=False)
+        assert told
+    finally:
+        stop.set()
+        await asyncio.wait_for(serve, 20)
