@@ -124,17 +124,17 @@ class Outbox:
         now = self.clock()
         store = OutboxStore(session, self.runtime.cipher)
         flow = self.runtime.flow
-        await store.cancel_pending(participant.id, "reminder")
         if reminders.wants_reminder(flow, conversation, answers):
             delay = REPEAT.get(conversation.reminders, self.settings.reminder_after)
-            await store.add(
-                participant,
-                kind="reminder",
-                step=1,
-                ref=stamp(now),
-                due_at=now + delay,
-                dedupe_key=f"reminder:{participant.id}:{stamp(now)}:1",
-            )
+            due = {
+                "ref": stamp(now),
+                "due_at": now + delay,
+                "dedupe_key": f"reminder:{participant.id}:{stamp(now)}:1",
+            }
+            if not await store.move_pending(participant.id, "reminder", **due):
+                await store.add(participant, kind="reminder", step=1, **due)
+        else:
+            await store.cancel_pending(participant.id, "reminder")
         if reviewed:
             await store.cancel_pending(participant.id, "review")
         if changed and await self._opened_link(session, participant.person_id, now):

@@ -79,6 +79,23 @@ class OutboxStore:
             return False
         return True
 
+    async def move_pending(
+        self, participant_id: int, kind: str, *, due_at: datetime, ref: str, dedupe_key: str
+    ) -> bool:
+        """Move the waiting row of this kind to a new due moment (one UPDATE, the common
+        case after each event); False when none was waiting."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.participant_id == participant_id,
+                OutboxMessage.kind == kind,
+                OutboxMessage.sent_at.is_(None),
+            )
+            .values(due_at=due_at, ref=ref, dedupe_key=dedupe_key, step=1, lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def cancel_pending(self, participant_id: int, kind: str) -> None:
         await self.session.execute(
             delete(OutboxMessage).where(
