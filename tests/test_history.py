@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -219,3 +221,20 @@ async def test_after_a_change_the_person_is_asked_whether_to_tell_their_gp(
     assert "dezelfde link" in note
     box.clock.advance(days=1)
     assert await box.send() == []  # asked once
+
+
+def test_the_treatment_table_marks_an_old_treatment_wish_too(tmp_path: Path) -> None:
+    from bot.content.loader import load_flows
+    from bot.summary.history import with_history
+    from bot.summary.model import build_summary
+    from tests.summary_support import T0, rich_answers, write_rich_flow
+
+    flow = load_flows(write_rich_flow(tmp_path / "flows"))["rijk"]
+    answers = rich_answers()
+    later = T0 + timedelta(days=400)
+    summary = build_summary(flow, answers, locale="nl", person_name=None, mode="alone", now=later)
+    html = render_summary_html(
+        with_history(summary, flow, list(answers.values()), {}, review_after=timedelta(days=365))
+    )
+    treatments = html.split('<table class="treatments"')[1].split("</table>")[0]
+    assert STALE in treatments
