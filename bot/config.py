@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -62,6 +63,22 @@ class Settings(BaseSettings):
     telegram_rate_limit: Annotated[int, Field(ge=0, le=10_000)] = 30
     # Shared limits across processes (send budget, share-link rate limit): redis://host:port
     redis_url: str | None = None
+    # Reminders, the yearly review and the outbox (see bot/services/outbox.py).
+    reminder_after: timedelta = timedelta(days=3)
+    reminder_second_after: timedelta = timedelta(days=10)
+    review_after: timedelta = timedelta(days=365)
+    quiet_hours: tuple[time, time] | None = (time(21, 0), time(9, 0))
+    reminder_rate: Annotated[float, Field(gt=0, le=30)] = 5.0
+
+    @field_validator("reminder_after", "reminder_second_after", "review_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str | int | float) else value
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_hours(cls, value: object) -> object:
+        return parse_quiet_hours(value) if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod
@@ -214,6 +231,51 @@ def _valid_host(host: str) -> bool:
     return len(host) <= 253 and all(HOST_LABEL.match(label) for label in labels)
 
 
+DURATION = re.compile(
+    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+)
+DAYS_PER_MONTH = 365.25 / 12  # P12M is one year
+
+
+def parse_duration(value: str | int | float) -> timedelta:
+    """Plain seconds ("3", so tests and demos can be quick) or ISO 8601 ("P3D", "P12M")."""
+    text = str(value).strip().upper()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        seconds = float(text)
+        if seconds <= 0 or seconds > 10 * 365 * 86400:
+            raise ValueError("use a duration above 0 and at most ten years")
+        return timedelta(seconds=seconds)
+    match = DURATION.match(text)
+    if not match or text in ("P", "PT") or text.endswith("T"):
+        raise ValueError("use seconds (3) or an ISO 8601 duration such as P3D, PT12H or P12M")
+    parts = {k: int(v) for k, v in match.groupdict().items() if v}
+    days = parts.get("years", 0) * 365.25 + parts.get("months", 0) * DAYS_PER_MONTH
+    result = timedelta(
+        days=days + parts.get("weeks", 0) * 7 + parts.get("days", 0),
+        hours=parts.get("hours", 0),
+        minutes=parts.get("minutes", 0),
+        seconds=parts.get("seconds", 0),
+    )
+    if result <= timedelta(0) or result > timedelta(days=3653):
+        raise ValueError("use a duration above 0 and at most ten years")
+    return result
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time] | None:
+    """ "21:00-09:00" (Dutch time; may run past midnight) or "off"."""
+    text = value.strip().lower()
+    if text in ("off", "uit", "none", "0"):
+        return None
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", text)
+    if not match:
+        raise ValueError("use two times like 21:00-09:00 (Dutch time), or off")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h1, m1) == (h2, m2):
+        raise ValueError("use two different times like 21:00-09:00 (Dutch time), or off")
+    return time(h1, m1), time(h2, m2)
+
+
 def load_settings(**overrides: object) -> Settings:
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
@@ -222,6 +284,11 @@ def load_settings(**overrides: object) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
         reason = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"The setting {name} is not valid: {reason}.") from None
+    if settings.reminder_second_after <= settings.reminder_after:
+        raise ConfigError(
+            "REMINDER_SECOND_AFTER must be longer than REMINDER_AFTER (the second reminder "
+            "comes after the first)."
+        )
     if settings.telegram_webhook_url and not settings.telegram_webhook_secret:
         raise ConfigError(
             "TELEGRAM_WEBHOOK_SECRET must be set when TELEGRAM_WEBHOOK_URL is set, so that "

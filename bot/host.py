@@ -1,4 +1,4 @@
-"""The host: assembles runtime, service, notifier and web app around any channel, runs it,
+"""The host: assembles runtime, service, outbox loop and web app around any channel, runs it,
 and shuts everything down in reverse order. `python -m bot chat|run|serve` all come here.
 
 Channels never import the web server and the web server never imports a channel: they
@@ -16,7 +16,8 @@ import sys
 from bot.channels.base import Channel, Notifier
 from bot.config import ConfigError, Settings
 from bot.services.conversation import ConversationService
-from bot.services.notify import NotifierRegistry
+from bot.services.housekeeping import run_housekeeping
+from bot.services.outbox import run_outbox
 from bot.services.runtime import Runtime
 from bot.web.server import BackgroundWeb, start_background
 
@@ -34,34 +35,43 @@ async def run_channel(
 ) -> int:
     """Run until the channel finishes, `stop` is set, or SIGINT/SIGTERM arrives.
 
-    `channel=None` serves only the web app (`python -m bot serve`); `notifiers` then let
-    openings of a link still reach people on channels that are not running here.
+    The outbox loop runs beside it: it sends what is due (reminders, review prompts,
+    "your summary was opened") for the channels of this process. `channel=None` serves
+    only the web app (`python -m bot serve`); `notifiers` then send for channels that are
+    not running here.
     """
     if stop is None:  # an interactive channel lets Ctrl-C interrupt its prompt directly
         interactive = channel is not None and channel.interactive
         stop = asyncio.Event() if interactive else stop_on_signals()
     runtime = await Runtime.create(settings)
-    registry = NotifierRegistry()
-    service = ConversationService(runtime, notifier=registry)
+    service = ConversationService(runtime)
+    outbox = service.outbox  # reminders, review prompts and notices, from the database
+    outbox_stop = asyncio.Event()
+    outbox_task: asyncio.Task[None] | None = None
+    housekeeping: asyncio.Task[None] | None = None
     web_app: BackgroundWeb | None = None
     started = False
     try:
         for notice in runtime.notices:
             print(notice, file=sys.stderr)
         for notifier in notifiers or []:
-            registry.register(notifier.name, notifier.notify)
+            outbox.register(notifier.name, notifier.push)
         if web:
             routes = channel.routes() if channel is not None else ()
-            web_app = await start_background(runtime, service, notifier=registry, routes=routes)
+            web_app = await start_background(runtime, service, routes=routes)
             if web_required and not web_app.running:
                 raise ConfigError(
                     f"WEB_PORT {settings.web_port} on WEB_HOST {settings.web_host} cannot be "
                     "used; pick another port or stop what uses it"
                 )
         if channel is not None:
-            registry.register(channel.name, channel.notify)
             await channel.start(service, web_running=web_app is not None and web_app.running)
             started = True
+            outbox.register(channel.name, channel.push)
+        outbox_task = asyncio.create_task(run_outbox(outbox, outbox_stop), name="tijdig-outbox")
+        housekeeping = asyncio.create_task(
+            run_housekeeping(runtime, outbox_stop), name="tijdig-housekeeping"
+        )
         if channel is None and web_app is not None:
             print(
                 f"Tijdig web app on {web_app.url} "
@@ -70,8 +80,12 @@ async def run_channel(
             )
         await _until_done(channel, stop)
     finally:
+        outbox_stop.set()
+        for task in (outbox_task, housekeeping):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
         if channel is not None and started:
-            registry.unregister(channel.name)
+            outbox.unregister(channel.name)
             await channel.stop()
         if web_app is not None:
             await web_app.stop()

@@ -34,6 +34,7 @@ from bot.engine import (
 from bot.engine.replies import Button, DeleteEverything, Message, Notice, RecordAnswer, Reply
 from bot.engine.turn import Move
 from bot.services.conversation import ConversationService, Handled
+from bot.services.outbox import Unreachable
 
 Handler = Callable[[str, Event], Awaitable[Handled]]
 _event_ids = itertools.count(1)
@@ -233,7 +234,9 @@ class CollectingChannel:
         self.web_running = False
         self.started = asyncio.Event()
         self.stopped = False
-        self.notices: list[tuple[str, str]] = []  # (address, text)
+        self.notices: list[tuple[str, str]] = []  # (address, text) of everything pushed
+        self.pushed: list[tuple[str, list[Reply]]] = []  # (address, replies) from the outbox
+        self.blocked: set[str] = set()  # addresses whose chat "blocked the bot"
         self._done = asyncio.Event()
 
     def routes(self) -> Sequence[BaseRoute]:
@@ -252,8 +255,13 @@ class CollectingChannel:
     async def stop(self) -> None:
         self.stopped = True
 
-    async def notify(self, address: str, text: str) -> None:
-        self.notices.append((address, text))
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        if address in self.blocked:
+            raise Unreachable
+        self.pushed.append((address, list(replies)))
+        for reply in replies:
+            if isinstance(reply, Message | Notice):
+                self.notices.append((address, reply.text))
 
     def chat(self, user: str) -> ChatDriver:
         assert self.service is not None, "the host has not started the channel yet"

@@ -266,10 +266,17 @@ class FrozenClock:
 
 @dataclass
 class CollectingNotifier:
+    """Collects what the outbox sends, as (channel, address, text)."""
+
     sent: list[tuple[str, str, str]] = field(default_factory=list)
 
-    async def notify(self, channel: str, address: str, text: str) -> None:
-        self.sent.append((channel, address, text))
+    def attach(self, outbox: Any, channel: str = "terminal") -> CollectingNotifier:
+        async def push(address: str, replies: list[Reply]) -> None:
+            for reply in replies:
+                self.sent.append((channel, address, getattr(reply, "text", "")))
+
+        outbox.register(channel, push)
+        return self
 
 
 # -- chatting --------------------------------------------------------------------------------------

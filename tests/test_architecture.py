@@ -210,5 +210,11 @@ def test_every_screen_is_registered_once() -> None:
     modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "base"}
     side = {m for m in modules if "\nKEY = " in (folder / f"{m}.py").read_text(encoding="utf-8")}
     assert set(SCREENS) == modules - side
-    assert {key.strip("_") for key in SIDE_LISTS} == {"taal", "links", "wissel", "familie"}
+    assert {key.strip("_") for key in SIDE_LISTS} == {
+        "taal",
+        "links",
+        "wissel",
+        "familie",
+        "remind",
+    }
     assert len(side) == len(SIDE_LISTS)

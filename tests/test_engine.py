@@ -865,7 +865,7 @@ async def test_stored_topic_that_no_longer_exists_falls_back_to_the_menu(engine:
 
 
 async def test_stored_state_that_no_longer_exists_falls_back(engine: Engine) -> None:
-    bot = driver(engine, _stored(state="review"))
+    bot = driver(engine, _stored(state="retired_screen"))
     await bot.start()
     assert bot.conv.state == "menu"
     assert "Kies een onderwerp" in bot.last_text

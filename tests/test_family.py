@@ -8,10 +8,12 @@ mixed up; and a relative sees only what the person allowed. These tests drive tw
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import pytest
 from sqlalchemy import func, select
 
-from bot.engine.replies import InviteReply
+from bot.engine.replies import InviteReply, Message, Notice, Reply
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.services.summaries import load_summary
@@ -20,7 +22,7 @@ from bot.storage.repository import Repository
 from bot.summary.html import render_summary_html
 from bot.summary.text import render_text
 from bot.testing import ChatDriver
-from tests.summary_support import CollectingNotifier, FrozenClock
+from tests.summary_support import FrozenClock
 
 
 @pytest.fixture
@@ -28,16 +30,39 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+@dataclass
+class Delivered:
+    """What reached other people's chats: outbox notices once sent, and one-off sentences."""
+
+    service: ConversationService | None = None
+    messages: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            if isinstance(reply, Notice | Message):
+                self.messages.append(("terminal", address, reply.text))
+
+    @property
+    async def sent(self) -> list[tuple[str, str, str]]:
+        assert self.service is not None
+        while await self.service.outbox.send_due():
+            pass
+        return self.messages
+
+
 @pytest.fixture
-def notifier() -> CollectingNotifier:
-    return CollectingNotifier()
+def notifier() -> Delivered:
+    return Delivered()
 
 
 @pytest.fixture
 def family_service(
-    runtime: Runtime, clock: FrozenClock, notifier: CollectingNotifier
+    runtime: Runtime, clock: FrozenClock, notifier: Delivered
 ) -> ConversationService:
-    return ConversationService(runtime, clock=clock, notifier=notifier)
+    service = ConversationService(runtime, clock=clock)
+    service.outbox.register("terminal", notifier.push)
+    notifier.service = service
+    return service
 
 
 def chat(service: ConversationService, user: str) -> ChatDriver:
@@ -97,7 +122,7 @@ async def test_together_names_who_helps_and_every_answer_says_so(
 
 
 async def test_a_relative_joins_gives_a_view_and_the_person_adopts_it(
-    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+    family_service: ConversationService, runtime: Runtime, notifier: Delivered
 ) -> None:
     anna = await chat(family_service, "anna").ready()
     code = await invite(anna)
@@ -109,7 +134,7 @@ async def test_a_relative_joins_gives_a_view_and_the_person_adopts_it(
     await els.press("Waar zorg is")
     # her view is not Anna's answer, and Anna is told
     assert "Waar zorg is" not in await summary_for_professional(runtime)
-    ((channel, address, text),) = notifier.sent
+    ((channel, address, text),) = await notifier.sent
     assert (channel, address) == ("terminal", "anna") and "Els (dochter)" in text
     await anna.open_topic("Wonen")
     assert "Els (dochter) denkt: Waar zorg is" in anna.last_text
@@ -252,7 +277,7 @@ async def test_a_relative_who_may_not_read_sees_only_their_own_view(
 
 
 async def test_the_person_removes_a_relative_keeping_or_erasing_what_they_gave(
-    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+    family_service: ConversationService, runtime: Runtime, notifier: Delivered
 ) -> None:
     anna = await chat(family_service, "anna").ready()
     els = await join(family_service, "els", await invite(anna, may="Mijn antwoorden invullen"))
@@ -264,7 +289,7 @@ async def test_the_person_removes_a_relative_keeping_or_erasing_what_they_gave(
     await anna.press("Wissen")
     assert await count(runtime, Answer) == 0
     assert await count(runtime, Participant) == 1
-    assert any("U doet niet meer mee met de wensen van Anna" in t for *_, t in notifier.sent)
+    assert any("U doet niet meer mee met de wensen van Anna" in t for *_, t in await notifier.sent)
     await els.say("hallo")
     assert "Wilt u meedoen?" in els.last_text, "Els is a stranger again"
 
@@ -286,7 +311,7 @@ async def test_a_relatives_erase_takes_their_part_only(
 
 
 async def test_the_persons_erase_unlinks_every_relative_and_tells_them(
-    family_service: ConversationService, runtime: Runtime, notifier: CollectingNotifier
+    family_service: ConversationService, runtime: Runtime, notifier: Delivered
 ) -> None:
     anna = await chat(family_service, "anna").ready()
     await join(family_service, "els", await invite(anna))
@@ -296,7 +321,8 @@ async def test_the_persons_erase_unlinks_every_relative_and_tells_them(
     for table in (Participant, Answer, Invite):
         assert await count(runtime, table) == 0, table.__name__
     assert any(
-        address == "els" and "U doet niet meer mee" in text for _c, address, text in notifier.sent
+        address == "els" and "U doet niet meer mee" in text
+        for _c, address, text in await notifier.sent
     )
 
 

@@ -75,3 +75,29 @@ async def test_purge_expired_keeps_what_is_recent_and_deletes_what_is_past_reten
     # The person goes on as before.
     await chat.command("overzicht")
     assert await count(runtime, ProcessedEvent) == 3
+
+
+async def test_the_host_job_purges_old_event_ids_without_being_asked(
+    runtime: Runtime, service: ConversationService
+) -> None:
+    """The retention is not a function nobody calls: the host's periodic job runs it."""
+    import asyncio
+
+    from bot.services.housekeeping import run_housekeeping
+
+    chat = ChatDriver.on_service(service)
+    await chat.ready()
+    async with runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(ProcessedEvent).values(created_at=datetime.now(UTC) - timedelta(days=31))
+        )
+    assert await count(runtime, ProcessedEvent) > 0
+    stop = asyncio.Event()
+    job = asyncio.create_task(run_housekeeping(runtime, stop, every=0.05))
+    for _ in range(100):
+        if await count(runtime, ProcessedEvent) == 0:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(job, 5)
+    assert await count(runtime, ProcessedEvent) == 0

@@ -29,7 +29,7 @@ from bot.web.app import SECURITY_HEADERS, create_app, safe_path
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import uvicorn_config
 from tests.conftest import DEMO_FLOWS
-from tests.summary_support import CollectingNotifier, FrozenClock, link_of, texts
+from tests.summary_support import FrozenClock, link_of, texts
 
 BASE = "http://127.0.0.1:8080"
 
@@ -66,7 +66,6 @@ def app_for(service: ConversationService, limiter: RateLimiter | None = None) ->
     return create_app(
         service.runtime,
         service,
-        CollectingNotifier(),
         rate_limiter=limiter or RateLimiter(capacity=10_000, refill_per_second=10_000),
     )
 
@@ -125,7 +124,7 @@ async def test_an_unexpected_error_answers_with_the_security_headers_and_logs_no
     async def broken(request: Any) -> Any:
         raise ValueError("invalid literal for int(): 'Wilhelmina'")
 
-    app = create_app(service.runtime, service, CollectingNotifier(), routes=[Route("/x", broken)])
+    app = create_app(service.runtime, service, routes=[Route("/x", broken)])
     async with client_for(app) as client:
         response = await client.get("/x")
     assert response.status_code == 500

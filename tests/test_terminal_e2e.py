@@ -257,6 +257,12 @@ def assert_one_clear_sentence(result: subprocess.CompletedProcess[str], *words: 
         ("DATABASE_URL", "sqlite+aiosqlite://", ("DATABASE_URL", "needs a file")),
         ("TELEGRAM_WEBHOOK_SECRET", "short!", ("TELEGRAM_WEBHOOK_SECRET",)),
         ("WEB_PORT", "70000", ("WEB_PORT",)),
+        ("REMINDER_AFTER", "3 dagen", ("REMINDER_AFTER", "P3D")),
+        ("REVIEW_AFTER", "P", ("REVIEW_AFTER", "ISO 8601")),
+        ("REMINDER_SECOND_AFTER", "2", ("REMINDER_SECOND_AFTER", "longer than")),
+        ("QUIET_HOURS", "21-9", ("QUIET_HOURS", "21:00-09:00")),
+        ("QUIET_HOURS", "25:00-09:00", ("QUIET_HOURS",)),
+        ("REMINDER_RATE", "0", ("REMINDER_RATE",)),
     ],
 )
 def test_a_broken_setting_stops_with_one_sentence(

@@ -61,6 +61,11 @@ class Web:
     notifier: CollectingNotifier
     service: ConversationService
 
+    async def sent(self) -> list[tuple[str, str, str]]:
+        """What reached the chat: the outbox sends what is due now."""
+        await self.service.outbox.send_due()
+        return self.notifier.sent
+
     async def link(self, *args: str) -> str:
         """A new link's path (/s/<token>), made in the chat."""
         url = link_of(await self.chat.command("delen", *args)).url
@@ -111,12 +116,11 @@ def client_for(app: object, address: tuple[str, int] = CLIENT) -> httpx.AsyncCli
 @pytest.fixture
 async def web(service: ConversationService) -> AsyncIterator[Web]:
     clock = FrozenClock()
-    notifier = CollectingNotifier()
     service = ConversationService(service.runtime, clock=clock)
+    notifier = CollectingNotifier().attach(service.outbox)
     app = create_app(
         service.runtime,
         service,
-        notifier,
         rate_limiter=RateLimiter(capacity=1000, refill_per_second=100),
     )
     chat = ChatDriver.on_service(service)
@@ -287,7 +291,7 @@ async def test_five_wrong_codes_lock_the_link(web: Web) -> None:
     # Locked for good: the right code no longer helps.
     assert (await web.client.post(path, data={"code": code})).status_code == 410
     assert (await web.client.get(path)).status_code == 410
-    assert any("vijf keer een verkeerde toegangscode" in text for *_, text in web.notifier.sent)
+    assert any("vijf keer een verkeerde toegangscode" in text for *_, text in await web.sent())
 
 
 async def test_a_huge_code_form_is_read_only_as_far_as_needed(web: Web) -> None:
@@ -316,7 +320,6 @@ async def test_rate_limit_per_client(service: ConversationService) -> None:
     app = create_app(
         service.runtime,
         service,
-        CollectingNotifier(),
         rate_limiter=RateLimiter(capacity=3, refill_per_second=0.01),
     )
     chat = ChatDriver.on_service(service)
@@ -336,15 +339,16 @@ async def test_rate_limit_per_client(service: ConversationService) -> None:
 async def test_access_log_and_chat_notification_at_most_hourly(web: Web) -> None:
     path = await web.link()
     assert (await web.client.get(path)).status_code == 200
+    assert len(await web.sent()) == 1
     web.clock.advance(minutes=10)
     assert (await web.client.get(f"{path}/pdf")).status_code == 200
-    assert len(web.notifier.sent) == 1
+    assert len(await web.sent()) == 1
     channel, address, text = web.notifier.sent[0]
     assert (channel, address) == ("terminal", "anna")
     assert text.startswith("Uw samenvatting is geopend op 2 maart 2026 om 10:30 (webpagina).")
     web.clock.advance(minutes=55)
     assert (await web.client.get(f"{path}/fhir")).status_code == 200
-    assert len(web.notifier.sent) == 2
+    assert len(await web.sent()) == 2
     assert "om 11:35 (FHIR)" in web.notifier.sent[1][2]
     log = await web.log()
     assert [(e.format, e.outcome) for e in log] == [("html", "ok"), ("pdf", "ok"), ("fhir", "ok")]

@@ -1,5 +1,5 @@
 """What a channel is to the host: started with the service, stopped, and able to tell a
-person something outside a conversation turn ("your summary was opened")."""
+person something outside a conversation turn (a reminder, "your summary was opened")."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Protocol
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
+from bot.engine.replies import Reply
 from bot.services.conversation import ConversationService
 
 
@@ -34,8 +35,10 @@ class Channel(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def notify(self, address: str, text: str) -> None:
-        """A message outside a turn, to the chat address stored with the participant."""
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        """Messages outside a turn (a reminder with its buttons, "your summary was opened"),
+        to the chat address stored with the participant. Raises `Unreachable` when the
+        chat blocked the bot; the outbox then marks it and sends nothing more."""
         ...
 
 
@@ -55,8 +58,10 @@ class ChannelModule(Protocol):
 
 
 class Notifier(Protocol):
+    """For `serve` alone: sends the outbox's messages for a channel that is not running."""
+
     name: str
 
-    async def notify(self, address: str, text: str) -> None: ...
+    async def push(self, address: str, replies: list[Reply]) -> None: ...
 
     async def close(self) -> None: ...

@@ -51,6 +51,7 @@ from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
 from bot.services.inbox import Inbox
 from bot.services.limits import NOTICE, SendBudget, namespace
+from bot.services.outbox import Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ COMMAND_DESCRIPTIONS = {
     "uitnodigen": N_("Iemand uitnodigen om mee te doen"),
     "familie": N_("Wie meedoet, en iemand verwijderen"),
     "wissel": N_("Kiezen wiens wensen u invult"),
+    "nakijken": N_("Nagaan of uw wensen nog kloppen"),
+    "herinneringen": N_("Kiezen hoe vaak Tijdig u herinnert"),
     "taal": N_("Een andere taal kiezen"),
     "privacy": N_("Wat Tijdig bewaart en wie het ziet"),
     "mijngegevens": N_("Alles wat Tijdig van u bewaart"),
@@ -205,9 +208,9 @@ class TelegramChannel:
             await application.stop()
         await application.shutdown()
 
-    async def notify(self, address: str, text: str) -> None:
-        """Tell someone something outside a turn (their summary was opened)."""
-        await send_notice(self.application.bot, address, text, self.service)
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        """Messages outside a turn (a reminder with its buttons, a notice) from the outbox."""
+        await push_replies(self.application.bot, address, replies)
 
     # handlers ----------------------------------------------------------------------------
     async def pressed_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -472,20 +475,28 @@ def _with_base_url(builder: Any, settings: Settings) -> Any:
     )
 
 
-async def send_notice(
-    bot: Bot, address: str, text: str, service: ConversationService | None
-) -> None:
+async def push_replies(bot: Bot, address: str, replies: list[Reply]) -> None:
+    """The outbox's messages: text with its buttons (a side list: they stay usable)."""
     try:
-        await bot.send_message(
-            int(address),
-            text,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
-            # after the replies to people who are chatting (when a limiter is set)
-            **({"rate_limit_args": NOTICE} if getattr(bot, "rate_limiter", None) else {}),
-        )
+        for reply in replies:
+            if isinstance(reply, Message | Notice):
+                markup = keyboard(reply) if isinstance(reply, Message) else None
+                chunks = split_text(reply.text)
+                for index, chunk in enumerate(chunks):
+                    await bot.send_message(
+                        int(address),
+                        chunk,
+                        reply_markup=markup if index == len(chunks) - 1 else None,
+                        link_preview_options=LinkPreviewOptions(is_disabled=True),
+                        # after the replies to people who are chatting (when a limiter is set)
+                        **(
+                            {"rate_limit_args": NOTICE}
+                            if getattr(bot, "rate_limiter", None)
+                            else {}
+                        ),
+                    )
     except Forbidden:
-        if service is not None:  # a private chat's id is the user's
-            await service.mark_blocked(TelegramChannel.name, address)
+        raise Unreachable from None  # the outbox marks the chat blocked
 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
@@ -541,8 +552,8 @@ class TelegramNotifier:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def notify(self, address: str, text: str) -> None:
-        await send_notice(self.bot, address, text, None)
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        await push_replies(self.bot, address, replies)
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.engine import Choice, Command, Event, Start, Text
 from bot.engine.replies import Button, Document, InviteReply, LinkReply, Message, Notice, Reply
 from bot.services.conversation import ConversationService, Handled
+from bot.services.outbox import NotHere
 
 CHANNEL = "terminal"
 COMMAND = "chat"
@@ -160,11 +161,13 @@ class TerminalChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def notify(self, address: str, text: str) -> None:
-        """A message from outside the conversation (e.g. "your summary was opened")."""
-        if self.chat is not None and address == self.user:
-            self.chat.print("")
-            self.chat.print(text)
+    async def push(self, address: str, replies: list[Reply]) -> None:
+        """Messages from outside the conversation (a reminder, "your summary was opened");
+        a reminder's buttons get numbers like any other."""
+        if self.chat is None or address != self.user:
+            raise NotHere  # another user's chat: it waits until they chat here
+        for reply in replies:
+            self.chat.render(reply)
 
 
 # -- what `python -m bot` asks of a channel module ----------------------------------------------

@@ -43,6 +43,9 @@ class Engine:
         self.translator = translator
         self.languages = languages
         self.machine = build_machine(SCREENS.values())
+        # The questions /nakijken walks first: those on the professional's first screen
+        # (the service knows the summary and sets them at start-up).
+        self.review_items: tuple[str, ...] = ()
         # The moves of the last event, for the test that checks them against the diagram.
         self.last_moves: list[Move] = []
 
@@ -68,6 +71,7 @@ class Engine:
             on_command,
             context or TurnContext(),
         )
+        turn.review_items = self.review_items
         self.machine.add_model(turn, initial=conv.state)
         try:
             outcome = turn.handle(event)

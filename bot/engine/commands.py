@@ -11,7 +11,7 @@ from collections.abc import Callable
 from bot.engine.events import Command
 from bot.engine.matching import normalize
 from bot.engine.replies import CreateShareLink, DeleteEverything, ExportData, ShowSummary
-from bot.engine.screens import family, language, links, switch
+from bot.engine.screens import family, language, links, reminders, review, switch
 from bot.engine.texts import help_text, privacy_text
 from bot.engine.turn import Turn
 
@@ -23,6 +23,7 @@ def resume(turn: Turn, args: str) -> None:
 
 
 SETTING_UP = ("who", "companion", "name", "relative", "deleting", "invite")
+RELATIVE_CAN_CHANGE_FROM = ("menu", "intro", "question", "paused", "deleting")
 
 
 def overview(turn: Turn, args: str) -> None:
@@ -93,6 +94,10 @@ def profile(turn: Turn, args: str) -> None:
         turn.draw()
         return
     if turn.conv.role != "self":  # a relative changes their own name and relation
+        if turn.state not in RELATIVE_CAN_CHANGE_FROM:
+            turn.notice(turn._("Eerst nog even dit:"))
+            turn.draw()
+            return
         turn.fire("change_relative")
         return
     turn.fire("change_profile")
@@ -100,7 +105,7 @@ def profile(turn: Turn, args: str) -> None:
 
 def invite(turn: Turn, args: str) -> None:
     """/uitnodigen: a relative joins from their own phone."""
-    if turn.state in SETTING_UP:
+    if turn.state not in ("menu", "intro", "question", "paused"):
         turn.notice(turn._("Eerst nog even dit:"))
         turn.draw()
         return
@@ -144,6 +149,10 @@ COMMANDS: dict[str, Handler] = {
     "switch": switch.ask,
     "familie": family.ask,
     "family": family.ask,
+    "herinneringen": reminders.ask,
+    "reminders": reminders.ask,
+    "nakijken": review.start,
+    "review": review.start,
 }
 NEEDS_CONSENT = {
     resume,
@@ -156,9 +165,12 @@ NEEDS_CONSENT = {
     invite,
     switch.ask,
     family.ask,
+    reminders.ask,
+    review.start,
 }
-# Only the person makes share links and invitations and decides who takes part.
-PERSON_ONLY = {share, links.ask, invite, family.ask}
+# Only the person makes share links and invitations and decides who takes part, and
+# only the person reviews their own wishes.
+PERSON_ONLY = {share, links.ask, invite, family.ask, review.start}
 
 
 def on_command(turn: Turn, event: Command) -> None:

@@ -168,6 +168,18 @@ class RevokeInvite:
     invite_id: str
 
 
+@dataclass(frozen=True)
+class ConfirmAnswer:
+    """ "Klopt nog" in a review: a confirmation row; the answer itself stays as it is."""
+
+    question_id: str
+
+
+@dataclass(frozen=True)
+class ReviewDone:
+    """A review ended: the next one is planned REVIEW_AFTER from now."""
+
+
 Effect = (
     RecordAnswer
     | RecordConsent
@@ -186,6 +198,8 @@ Effect = (
     | ListFamily
     | RemoveRelative
     | RevokeInvite
+    | ConfirmAnswer
+    | ReviewDone
 )
 
 

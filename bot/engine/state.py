@@ -31,6 +31,9 @@ class Conversation:
     companion: dict[str, Any] | None = None
     relative: dict[str, Any] | None = None
     subject: str | None = None
+    reminders: str = "default"  # default | weekly | monthly | off (/herinneringen)
+    review: list[str] = field(default_factory=list)  # questions still to look over (/nakijken)
+    review_stage: str | None = None  # None outside a review; items | topics
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -28,6 +28,8 @@ def help_text(tr: Translator) -> str:
         "/uitnodigen – iemand uitnodigen om mee te doen\n"
         "/familie – wie meedoet\n"
         "/wissel – kiezen wiens wensen u invult\n"
+        "/nakijken – nagaan of uw wensen nog kloppen\n"
+        "/herinneringen – hoe vaak ik u herinner\n"
         "/taal – een andere taal kiezen\n"
         "/profiel – wie invult en hoe ik u noem\n"
         "/privacy – wat ik bewaar en wie het ziet\n"

@@ -25,6 +25,11 @@ def begin_topic(turn: Turn) -> None:
 
 def advance(turn: Turn) -> None:
     """To the next question that needs an answer, or back to the menu when done."""
+    if turn.conv.draft.get("in_review"):  # a change made during /nakijken: back to it
+        turn.conv.question = None
+        turn.conv.draft = {}
+        turn.fire("back_to_review")
+        return
     topic = turn.topic
     current = turn.question
     questions = progress.applicable(topic, turn.answers)
@@ -76,6 +81,7 @@ def park_topic(turn: Turn) -> None:
     if topic and topic not in turn.conv.parked:
         turn.conv.parked.append(topic)
     turn.notice(turn._("Goed, dit onderwerp bewaren we voor later."))
+    turn.conv.review, turn.conv.review_stage = [], None
     turn.conv.question = None
     turn.conv.draft = {}
     turn.fire("show_menu")

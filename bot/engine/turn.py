@@ -36,6 +36,7 @@ class Turn:
     """The machine's model for one event; it lives only while that event is handled."""
 
     state: str  # set by the machine
+    review_items: tuple[str, ...] = ()  # what /nakijken walks first (the engine sets it)
 
     def __init__(
         self,

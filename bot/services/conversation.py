@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.engine import AnswerView, Choice, Command, Conversation, Event
 from bot.engine.replies import (
+    ConfirmAnswer,
     CreateInvite,
     CreateShareLink,
     DeleteEverything,
@@ -30,6 +30,7 @@ from bot.engine.replies import (
     RecordConsent,
     RemoveRelative,
     Reply,
+    ReviewDone,
     RevokeInvite,
     RevokeShareLink,
     SetProfile,
@@ -42,7 +43,7 @@ from bot.engine.state import TurnContext
 from bot.i18n import negotiate, translator
 from bot.services.export import export_document
 from bot.services.family import FamilyService, Notification, role_of, stamp
-from bot.services.notify import Notifier, NotifierRegistry
+from bot.services.outbox import Outbox
 from bot.services.runtime import Runtime
 from bot.services.sharing import Clock, ShareLinks
 from bot.services.summaries import load_summary
@@ -83,15 +84,21 @@ def stale_reply(event: Event, locale: str) -> Handled:
     return Handled(replies=[Notice(text)], stale=True, locale=locale)
 
 
+def answers_after(views: dict[str, AnswerView], effects: list[Effect]) -> dict[str, AnswerView]:
+    """The latest answers once this event's answers are written."""
+    after = dict(views)
+    for effect in effects:
+        if isinstance(effect, RecordAnswer):
+            after[effect.question_id] = AnswerView(effect.value, effect.skipped)
+    return after
+
+
 class ConversationService:
-    def __init__(
-        self, runtime: Runtime, *, clock: Clock | None = None, notifier: Notifier | None = None
-    ) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
-        self.share_links = ShareLinks(runtime, clock=clock)
-        self.family = FamilyService(runtime, self.share_links.clock)
-        # The host hands its registry over, so messages to others reach their channel.
-        self.notifier: Notifier = notifier or NotifierRegistry()
+        self.outbox = Outbox(runtime, clock=clock)  # reminders, review prompts, notices
+        self.share_links = ShareLinks(runtime, clock=clock, outbox=self.outbox)
+        self.family = FamilyService(runtime, self.outbox.clock, self.outbox)
 
     async def handle(self, channel: str, event: Event, *, order: int | None = None) -> Handled:
         """`order` is the channel's own sequence (Telegram's update_id): with several
@@ -99,7 +106,8 @@ class ConversationService:
         after a newer one was applied is stale: it is never recorded."""
         for attempt in range(3):
             try:
-                handled = await self._handle_once(channel, event, order)
+                with self.outbox.activity:  # the outbox waits while replies are made
+                    handled = await self._handle_once(channel, event, order)
                 break
             except IntegrityError:
                 # Two first messages of a new user raced to create them; the loser retries
@@ -109,8 +117,8 @@ class ConversationService:
         switch = next((e for e in handled.effects if isinstance(e, SwitchTo)), None)
         if switch is not None:  # /wissel: show where the chosen conversation is
             handled = await self._switched(channel, event, switch, handled)
-        for note in handled.notifications:
-            await self.notifier.notify(note.channel, note.address, note.text)
+        for note in handled.notifications:  # to a relative whose link just went: at once
+            await self.outbox.push_now(note.channel, note.address, note.text)
         return handled
 
     async def _switched(
@@ -192,7 +200,7 @@ class ConversationService:
                 stale=outcome.stale,
                 locale=conversation.locale,
             )
-            deleted = await self._carry_out(
+            deleted, reviewed = await self._carry_out(
                 repo, participant, conversation, outcome.items, handled, channel, event
             )
             if not deleted:
@@ -201,6 +209,16 @@ class ConversationService:
                     participant.id, record.state, record.context, order=order
                 )
                 await repo.mark_event(participant.id, event.event_id)
+                await self.outbox.after_event(
+                    session,
+                    participant,
+                    conversation,
+                    answers_after(answers, outcome.effects),
+                    reviewed=reviewed,
+                    changed=any(
+                        isinstance(e, RecordAnswer) and not e.skipped for e in outcome.effects
+                    ),
+                )
             log.info(
                 "event handled kind=%s participant=%s state=%s->%s",
                 type(event).__name__,
@@ -242,10 +260,12 @@ class ConversationService:
         handled: Handled,
         channel: str,
         event: Event,
-    ) -> bool:
-        """Write what the engine decided, in order; True when the participant is gone."""
+    ) -> tuple[bool, bool]:
+        """Write what the engine decided, in order. Returns (the participant is gone, a
+        review ended)."""
         runtime = self.runtime
         role = role_of(participant)
+        reviewed = False
         for item in items:
             if isinstance(item, DeleteEverything):
                 if role == "self":
@@ -257,7 +277,7 @@ class ConversationService:
                     await FamilyRepository(repo).remove_participant(
                         participant.id, keep_answers=False
                     )
-                return self._only_notices(items[items.index(item) + 1 :], handled)
+                return self._only_notices(items[items.index(item) + 1 :], handled), False
             if isinstance(item, RecordAnswer):
                 companion = conversation.companion if conversation.mode == "together" else None
                 await repo.add_answer(
@@ -269,12 +289,15 @@ class ConversationService:
                     flow_version=runtime.flow.version,
                     perspective="view" if role == "view" else "person",
                     companion=companion if role == "self" else None,
+                    at=self.outbox.clock(),
                 )
                 if role != "self":
-                    stamp(participant, self.share_links.clock())
-                    note = await self.family.person_told_of_contribution(repo, participant)
-                    if note is not None:
-                        handled.notifications.append(note)
+                    stamp(participant, self.outbox.clock())
+                    await self.family.person_told_of_contribution(repo, participant)
+            elif isinstance(item, ConfirmAnswer):
+                await repo.confirm_answer(participant, item.question_id, at=self.outbox.clock())
+            elif isinstance(item, ReviewDone):
+                reviewed = True
             elif isinstance(item, RecordConsent):
                 await repo.record_consent(participant.person_id)
             elif isinstance(item, SetProfile):
@@ -306,7 +329,7 @@ class ConversationService:
                 pass  # joining happened before; switching happens after the commit
             else:
                 handled.replies.append(item)
-        return False
+        return False, reviewed
 
     @staticmethod
     def _only_notices(rest: list[Any], handled: Handled) -> bool:
@@ -331,7 +354,8 @@ class ConversationService:
             self.runtime.flow,
             participant.person_id,
             locale=locale,
-            now=datetime.now(UTC),
+            now=self.outbox.clock(),  # the service's clock
+            review_after=self.runtime.settings.review_after,
             only_participant=only,
             own_views_of=participant.id if role == "view" else None,
         )
@@ -352,7 +376,8 @@ class ConversationService:
                 self.runtime.flow,
                 participant.person_id,
                 locale=locale,
-                now=datetime.now(UTC),
+                now=self.outbox.clock(),
+                review_after=self.runtime.settings.review_after,
             )
             mine = tr.gettext("Wat {name} zelf antwoordde").format(name=name)
             text += "\n\n" + render_text(own, heading=mine)

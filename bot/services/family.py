@@ -114,9 +114,10 @@ class PendingJoins:
 
 
 class FamilyService:
-    def __init__(self, runtime: Any, clock: Any) -> None:
+    def __init__(self, runtime: Any, clock: Any, outbox: Any) -> None:
         self.runtime = runtime
         self.clock = clock
+        self.outbox = outbox  # "a relative added something" goes out as an outbox notice
         self.limiter = WrongCodeLimiter()
         self.pending = PendingJoins()
 
@@ -288,17 +289,16 @@ class FamilyService:
                 result.append(await self.unlinked_notice(repo, p))
         return result
 
-    async def person_told_of_contribution(
-        self, repo: Repository, relative: Participant
-    ) -> Notification | None:
-        """A relative added something: the person hears it, at most once an hour."""
+    async def person_told_of_contribution(self, repo: Repository, relative: Participant) -> None:
+        """A relative added something: the person hears it (through the outbox, so from
+        whichever process runs their channel), at most once an hour."""
         now = self.clock()
         if relative.notified_at is not None and as_utc(relative.notified_at) > now - NOTIFY_EVERY:
-            return None
+            return
         own = [p for p in await repo.participants_of(relative.person_id) if role_of(p) == "self"]
         person = own[0] if own else None
         if person is None or person.blocked_at is not None:
-            return None
+            return
         relative.notified_at = now
         locale = await self.locale_of(repo, person)
         tr = translator(locale)
@@ -312,7 +312,10 @@ class FamilyService:
             text = tr.gettext(
                 "{who} heeft iets ingevuld bij uw wensen. Met /samenvatting ziet u alles."
             )
-        return Notification(person.channel, repo.address(person), text.format(who=name))
+        key = f"relative:{relative.id}:{now.isoformat()}"
+        await self.outbox.notice(
+            repo.session, person, text.format(who=name), ref=f"relative:{relative.id}", key=key
+        )
 
 
 def stamp(participant: Participant, now: datetime) -> None:

@@ -19,6 +19,7 @@ from bot.content.loader import FlowError, load_flows
 from bot.content.model import Flow
 from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
+from bot.services.review import first_screen_questions
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
 from bot.storage.db import alembic_config, create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
@@ -70,10 +71,12 @@ class Runtime:
                 "(for the SQLite default: the .key file beside the database)."
             ) from None
         languages = [(code, language_name(code)) for code in available_locales()]
+        engine = Engine(flow, translator, languages)
+        engine.review_items = first_screen_questions(flow)
         return cls(
             settings=settings,
             flow=flow,
-            engine=Engine(flow, translator, languages),
+            engine=engine,
             db=db,
             sessions=sessions,
             cipher=cipher,

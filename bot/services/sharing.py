@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import i18n
@@ -42,10 +42,12 @@ from bot.engine.replies import (
 )
 from bot.engine.screens.links import LinkView
 from bot.i18n import N_
+from bot.services.outbox import Outbox, stamp
 from bot.services.summaries import load_summary
 from bot.services.views import conversation_of
 from bot.storage.models import LinkAccess, Participant, ShareLink
 from bot.storage.repository import Repository
+from bot.summary.history import mark_changed
 from bot.summary.model import Summary, as_utc
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ CODE_DIGITS = 6
 MAX_CODE_ATTEMPTS = 5
 NOTIFY_EVERY = timedelta(hours=1)
 CODE_COOKIE_SECONDS = 3600
+VISIT = timedelta(minutes=30)  # openings this close together are one visit
 
 
 FORMAT_NAMES = {
@@ -89,7 +92,8 @@ def token_hash(token: str) -> str:
 
 @dataclass(frozen=True)
 class Notification:
-    """A chat message to send once the transaction that caused it has committed."""
+    """A chat message this request put in the outbox (sent after the commit, by the process
+    that runs the person's channel)."""
 
     channel: str
     address: str
@@ -115,11 +119,16 @@ class Access:
 class ShareLinks:
     """Creating, listing, revoking and opening share links."""
 
-    def __init__(self, runtime: Any, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, runtime: Any, *, clock: Clock | None = None, outbox: Outbox | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.cipher = runtime.cipher
         self.clock: Clock = clock or utcnow
+        # Telling the person goes through the outbox, sent by whichever process runs their
+        # channel; the hourly limit counts a notice only once it was actually sent.
+        self.outbox = outbox or Outbox(runtime, clock=self.clock)
 
     # -- the chat side ----------------------------------------------------------------------------
     async def handle_effect(
@@ -379,15 +388,26 @@ class ShareLinks:
         if link.code_hash and not self.cookie_valid(link, cookies.get(self.cookie_name(link.id))):
             await self.record(session, link, fmt, "code_required", client)
             return Access("code_required", link.id, locale=locale)
+        seen_at = await self.previous_visit(session, link, now)
         await self.record(session, link, fmt, "ok", client)
         link.last_opened_at = now
         notification = None
         if link.notified_at is None or as_utc(link.notified_at) + NOTIFY_EVERY <= as_utc(now):
             notification = await self._opened_notification(session, link, fmt, now)
-            if notification is not None:
-                link.notified_at = now
-        summary = await self.summary(session, link.person_id, locale)
+        summary = mark_changed(await self.summary(session, link.person_id, locale), seen_at)
         return Access("ok", link.id, summary=summary, notification=notification, locale=locale)
+
+    async def previous_visit(
+        self, session: AsyncSession, link: ShareLink, now: datetime
+    ) -> datetime | None:
+        """When this link was last opened on an earlier visit: openings within VISIT of
+        now (a reload, the PDF right after the page) belong to this visit."""
+        query = select(func.max(LinkAccess.at)).where(
+            LinkAccess.link_id == link.id,
+            LinkAccess.outcome == "ok",
+            LinkAccess.at < now - VISIT,
+        )
+        return (await session.execute(query)).scalar_one_or_none()
 
     async def try_code(
         self, session: AsyncSession, token: str, *, code: str, client: str, locale: str | None
@@ -428,7 +448,12 @@ class ShareLinks:
     async def summary(self, session: AsyncSession, person_id: int, locale: str) -> Summary:
         repo = Repository(session, self.cipher)
         return await load_summary(
-            repo, self.runtime.flow, person_id, locale=locale, now=self.clock()
+            repo,
+            self.runtime.flow,
+            person_id,
+            locale=locale,
+            now=self.clock(),
+            review_after=self.settings.review_after,
         )
 
     # -- telling the person ---------------------------------------------------------------------
@@ -468,6 +493,9 @@ class ShareLinks:
             "Had u dat niet verwacht? Met /links ziet u uw links en kunt u er een intrekken."
         )
         address = Repository(session, self.cipher).address(participant)
+        key = f"opened:{link.id}:{stamp(now)}"
+        if not await self.outbox.notice(session, participant, text, ref=link.id, key=key):
+            return None  # one is still waiting to be sent; it tells the person already
         return Notification(participant.channel, address, text)
 
     async def _locked_notification(
@@ -484,4 +512,9 @@ class ShareLinks:
             "link met /delen code."
         )
         address = Repository(session, self.cipher).address(participant)
+        key = f"locked:{link.id}"
+        if not await self.outbox.notice(
+            session, participant, text, ref=f"{link.id}:locked", key=key
+        ):
+            return None
         return Notification(participant.channel, address, text)

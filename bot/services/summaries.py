@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.content.model import Flow
 from bot.engine.relations import who
 from bot.i18n import translator
 from bot.storage.family import FamilyRepository
 from bot.storage.repository import AnswerRecord, Repository
+from bot.summary.history import with_history
 from bot.summary.model import Summary, build_summary
+
+REVIEW_AFTER = timedelta(days=365)
 
 
 async def load_summary(
@@ -19,32 +22,42 @@ async def load_summary(
     *,
     locale: str,
     now: datetime,
+    review_after: timedelta = REVIEW_AFTER,
     only_participant: int | None = None,
     own_views_of: int | None = None,
 ) -> Summary:
-    """The person's answers with who gave each, and relatives' own views beside them.
+    """The person's answers with who gave each and their history, and relatives' own
+    views beside them.
 
     `only_participant`: just what that participant gave (a relative who may not read the
     person's answers). `own_views_of`: a relative's own views, as their summary.
     """
     person = await repo.person(person_id)
-    latest, views = await repo.answers_and_views(person_id)
+    history = await repo.answer_history(person_id)
+    answers = [r for r in history if r.perspective == "person"]
+    latest = {record.question_id: record for record in answers}
+    views: dict[int, dict[str, AnswerRecord]] = {}
+    for record in history:
+        if record.perspective == "view" and record.participant_id is not None:
+            views.setdefault(record.participant_id, {})[record.question_id] = record
     tr = translator(locale)
     givers = {
         r.participant_id: who(r.name, r.relation, tr)
         for r in await FamilyRepository(repo).relatives(person_id)
     }
-    beside: dict[str, list[tuple[str, AnswerRecord]]] = {}
     if own_views_of is not None:  # their own views, as their summary: no names needed
         latest, views, givers = views.get(own_views_of, {}), {}, {}
+        answers = list(latest.values())
     elif only_participant is not None:
         latest = {q: r for q, r in latest.items() if r.participant_id == only_participant}
+        answers = [r for r in answers if r.participant_id == only_participant]
         views = {}
-    for participant_id, answers in views.items():
-        for question_id, record in answers.items():
+    beside: dict[str, list[tuple[str, AnswerRecord]]] = {}
+    for participant_id, given in views.items():
+        for question_id, record in given.items():
             label = givers.get(participant_id, tr.gettext("een naaste"))
             beside.setdefault(question_id, []).append((label, record))
-    return build_summary(
+    summary = build_summary(
         flow,
         latest,
         locale=locale,
@@ -54,3 +67,5 @@ async def load_summary(
         givers=givers,
         views=beside,
     )
+    confirmations = await repo.confirmations(person_id)
+    return with_history(summary, flow, answers, confirmations, review_after=review_after)

@@ -256,3 +256,50 @@ class DatabaseSecret(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OutboxMessage(Base):
+    """A message sent without the person writing first (a reminder, a review prompt, "your
+    summary was opened"): due at a time, picked by the scheduler once, then marked sent.
+
+    `dedupe_key` is unique: one due moment can never become two rows. The text of a notice
+    is stored encrypted; reminders and review prompts are drawn when they are sent, in the
+    person's language of that moment.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # notice | reminder | review
+    step: Mapped[int] = mapped_column(Integer, default=1)  # which reminder of a series
+    ref: Mapped[str | None] = mapped_column(String(32))  # a notice's share link id
+    dedupe_key: Mapped[str] = mapped_column(String(96), unique=True)
+    payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    priority: Mapped[int] = mapped_column(Integer, default=1)  # 0 goes first
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # sent | blocked | obsolete
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnswerConfirmation(Base):
+    """Append-only: "Klopt nog" in a review. The answer stays; this row says it still holds."""
+
+    __tablename__ = "answer_confirmation"
+    __table_args__ = (Index("ix_answer_confirmation_person", "person_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"))
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    question_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,9 +17,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from bot.storage.crypto import Cipher, PersonKey
 from bot.storage.models import (
     Answer,
+    AnswerConfirmation,
     ConversationRow,
     Invite,
     LinkAccess,
+    OutboxMessage,
     Participant,
     Person,
     ProcessedEvent,
@@ -183,9 +185,11 @@ class Repository:
         flow_version: int,
         perspective: str = "person",
         companion: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> None:
         self.session.add(
             Answer(
+                created_at=at or utcnow(),
                 person_id=participant.person_id,
                 participant_id=participant.id,
                 question_id=question_id,
@@ -251,6 +255,40 @@ class Repository:
                 views.setdefault(record.participant_id, {})[record.question_id] = record
         return latest, views
 
+    # -- review confirmations ("Klopt nog") ------------------------------------------------------
+    async def confirm_answer(
+        self, participant: Participant, question_id: str, *, at: datetime | None = None
+    ) -> bool:
+        """A confirmation row for the latest answer; the answer itself is left as it is."""
+        query = (
+            select(Answer.id)
+            .where(Answer.person_id == participant.person_id, Answer.question_id == question_id)
+            .order_by(Answer.id.desc())
+            .limit(1)
+        )
+        answer_id = (await self.session.execute(query)).scalar_one_or_none()
+        if answer_id is None:
+            return False
+        self.session.add(
+            AnswerConfirmation(
+                person_id=participant.person_id,
+                answer_id=answer_id,
+                participant_id=participant.id,
+                question_id=question_id,
+                created_at=at or utcnow(),
+            )
+        )
+        return True
+
+    async def confirmations(self, person_id: int) -> dict[int, datetime]:
+        """The last confirmation of each answer row (by answer id)."""
+        query = (
+            select(AnswerConfirmation.answer_id, AnswerConfirmation.created_at)
+            .where(AnswerConfirmation.person_id == person_id)
+            .order_by(AnswerConfirmation.id)
+        )
+        return {answer_id: at for answer_id, at in (await self.session.execute(query)).all()}
+
     # -- person ---------------------------------------------------------------------------------
     async def person(self, person_id: int) -> Person | None:
         return await self.session.get(Person, person_id)
@@ -275,6 +313,12 @@ class Repository:
         await self.keys.destroy(person_id)
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
         link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
+        await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.person_id == person_id)
+        )
+        await self.session.execute(
+            delete(AnswerConfirmation).where(AnswerConfirmation.person_id == person_id)
+        )
         await self.session.execute(delete(LinkAccess).where(LinkAccess.link_id.in_(link_ids)))
         await self.session.execute(delete(ShareLink).where(ShareLink.person_id == person_id))
         await self.session.execute(

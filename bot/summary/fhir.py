@@ -6,7 +6,8 @@ QuestionnaireResponse with the person's latest answers.
   (system = the PZP Questionnaire's canonical URL); answer options are codings of
   Tijdig's own code system per question, with the PZP answer code in an extension.
 - QuestionnaireResponse: the same groups with the answered items. Each answered item says
-  who answered and when (extensions), and carries the PZP linkId along. Skipped questions
+  who answered and when (extensions), when it was last confirmed in a review and what it
+  was before (extensions), and carries the PZP linkId along. Skipped questions
   are left out; free text is given exactly as written.
 
 Both validate as R4 (see tests: fhir.resources' R4B models; Questionnaire and
@@ -183,6 +184,27 @@ def questionnaire_response(
                     ],
                 }
             )
+        if item.changed:  # given after the previous visit to this link
+            extensions.append(
+                {"url": extension_url(base_url, "changed-since-opened"), "valueBoolean": True}
+            )
+        if item.confirmed_at:  # "Klopt nog" in a review: still the person's wish
+            extensions.append(
+                {
+                    "url": extension_url(base_url, "confirmed-at"),
+                    "valueDateTime": as_utc(item.confirmed_at).isoformat(),
+                }
+            )
+        for earlier in item.earlier:  # what it was before, newest first, and until when
+            extensions.append(
+                {
+                    "url": extension_url(base_url, "earlier-answer"),
+                    "extension": [
+                        {"url": "answer", "valueString": earlier.answer},
+                        {"url": "until", "valueDateTime": as_utc(earlier.until).isoformat()},
+                    ],
+                }
+            )
         if item.pzp_link and on_form(item.pzp_link):
             extensions.append(
                 {
@@ -266,6 +288,13 @@ def questionnaire_response(
     helpers = sorted({item.by for item in summary.items if item.by and item.who == "relative"})
     if helpers:
         response["author"] = {"display": ", ".join(helpers)}
+    if summary.changed_since:  # answers changed since this link's previous visit
+        response["extension"] = [
+            {
+                "url": extension_url(base_url, "changed-since"),
+                "valueDateTime": as_utc(summary.changed_since).isoformat(),
+            }
+        ]
     if groups:
         response["item"] = groups
     return response

@@ -21,6 +21,14 @@ from bot.i18n import Translator
 
 
 @dataclass(frozen=True)
+class Earlier:
+    """An answer this one replaced, and until when it held."""
+
+    answer: str
+    until: datetime
+
+
+@dataclass(frozen=True)
 class SummaryItem:
     question_id: str
     label: str  # the summary label for a professional (or the question)
@@ -36,6 +44,12 @@ class SummaryItem:
     value: int | None = None  # the number of a scale answer
     by: str | None = None  # who gave it or sat with the person: "Els (dochter)"
     views: tuple[SummaryView, ...] = ()  # relatives' own views, next to this answer
+    # History (see summary/history.py): last "Klopt nog", earlier answers (newest first),
+    # and whether it was neither given nor confirmed within REVIEW_AFTER.
+    confirmed_at: datetime | None = None
+    earlier: tuple[Earlier, ...] = ()
+    stale: bool = False
+    changed: bool = False  # given after the professional's previous visit to the link
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,9 @@ class Summary:
     flow_title: str = ""
     # "Om te bespreken": the flow's discuss rules that hold on these answers, translated.
     to_discuss: tuple[str, ...] = ()
+    # When the professional last opened this link on an earlier visit, if answers changed
+    # since then (see summary/history.py `mark_changed`).
+    changed_since: datetime | None = None
 
     @property
     def answered(self) -> int:

@@ -8,7 +8,28 @@ import unicodedata
 from bot import i18n
 from bot.dates import day, day_and_time
 from bot.summary.attribution import view_label, who_label
-from bot.summary.model import Summary
+from bot.summary.model import Summary, SummaryItem
+
+
+def history_notes(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
+    """ "nagekeken op 3 maart 2027", "al lang niet nagekeken" (see summary/history.py)."""
+    notes = [tr.gettext("gewijzigd")] if item.changed else []
+    if item.confirmed_at:
+        notes.append(tr.gettext("nagekeken op {date}").format(date=day(item.confirmed_at, locale)))
+    if item.stale:
+        notes.append(tr.gettext("al lang niet nagekeken"))
+    return notes
+
+
+def earlier_lines(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
+    """ "eerder: Thuis, tot 3 maart 2027", newest first."""
+    return [
+        tr.gettext("eerder: {answer}, tot {date}").format(
+            answer=earlier.answer.replace("\n", " "), date=day(earlier.until, locale)
+        )
+        for earlier in item.earlier
+    ]
+
 
 ISOLATES = "\u2066\u2067\u2068"  # LRI, RLI, FSI
 # Bidi classes that can move what stands next to them: right-to-left letters and numbers,
@@ -63,6 +84,15 @@ def render_text(
         lines = [tr.gettext("Samenvatting voor {name}").format(name=isolate(summary.person_name))]
     else:
         lines = [tr.gettext("Uw samenvatting")]
+    if for_professional and summary.changed_since:
+        lines.append("")
+        lines.append(
+            tr.gettext("Gewijzigd sinds u dit opende op {date}.").format(
+                date=day_and_time(summary.changed_since, summary.locale)
+            )
+            + " "
+            + tr.gettext("De gewijzigde antwoorden zijn gemarkeerd.")
+        )
     if for_professional and summary.to_discuss:
         lines.append("")
         lines.append(f"— {tr.gettext('Om te bespreken')} —")
@@ -80,11 +110,13 @@ def render_text(
             notes = [who_label(item.who, tr, item.by)] if shown else []
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
+            notes += history_notes(item, tr, summary.locale)
             note = f" ({', '.join(notes)})" if notes else ""
             answer = "\n    ".join(isolate(line) for line in item.answer.split("\n"))
             if "\n" in item.answer:
                 answer = "\n    " + answer
             lines.append(f"• {item.label}: {answer}{note}")
+            lines.extend(f"    {line}" for line in earlier_lines(item, tr, summary.locale))
             for view in item.views:  # a relative's own view, beside the answer, never for it
                 lines.append(f"    {view_label(view.who, tr)}: {isolate(view.answer)}")
     if not any_answer:

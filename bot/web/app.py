@@ -11,7 +11,8 @@ Routes
 Every response carries the security headers (no referrer, no indexing, no caching, a strict
 CSP without inline code or third-party sources, nosniff). Paths are logged with the token
 replaced; the link id identifies a link in the logs. One AsyncSession per request; the
-chat notification about an opening is sent after the transaction has committed.
+chat notice about an opening is written to the outbox in that transaction and sent by the
+process that runs the person's channel.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
 from bot.services.limits import SharedClientLimit, limit_storage
-from bot.services.notify import Notifier, NotifierRegistry
 from bot.services.runtime import newest_revision, schema_revision
 from bot.services.sharing import Access, ShareLinks
 from bot.summary.fhir import questionnaire, questionnaire_response
@@ -175,13 +175,11 @@ class SummaryWeb:
         self,
         runtime: Any,
         sharing: ShareLinks,
-        notifier: Notifier,
         limiter: RateLimiter | SharedClientLimit,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.sharing = sharing
-        self.notifier = notifier
         self.limiter = limiter
         self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
 
@@ -238,11 +236,12 @@ class SummaryWeb:
         )
 
     def notify_after(self, access: Access) -> BackgroundTask | None:
-        """Runs after the response is sent, so after the transaction has committed."""
-        note = access.notification
-        if note is None:
+        """The notice is in the outbox (committed with the request); after the response,
+        this process's outbox looks at once. A process without the person's channel leaves
+        it for the process that has it."""
+        if access.notification is None:
             return None
-        return BackgroundTask(self.notifier.notify, note.channel, note.address, note.text)
+        return BackgroundTask(self.sharing.outbox.wake)
 
     def not_working(self, access: Access) -> Response:
         """The answer for unknown (404) and expired, revoked or locked (410) links."""
@@ -481,21 +480,20 @@ class SummaryWeb:
 def create_app(
     runtime: Any,
     service: Any,
-    notifier: Notifier | None = None,
     *,
     rate_limiter: RateLimiter | SharedClientLimit | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
-    app's clock); `notifier` defaults to none registered (the host passes its own);
-    `routes` lets a channel add its own (e.g. a Telegram webhook)."""
+    app's clock; chat notices go through its outbox); `routes` lets a channel add its
+    own (e.g. a Telegram webhook)."""
     sharing = service.share_links
     if rate_limiter is None:  # several processes share one limit through Redis
         redis = runtime.settings.redis_url
         rate_limiter = (
             SharedClientLimit(limit_storage(runtime.settings)) if redis else RateLimiter()
         )
-    web = SummaryWeb(runtime, sharing, notifier or NotifierRegistry(), rate_limiter)
+    web = SummaryWeb(runtime, sharing, rate_limiter)
     app = Starlette(
         routes=[
             Route("/", web.home),

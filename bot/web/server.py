@@ -25,7 +25,6 @@ import uvicorn
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
-from bot.services.notify import Notifier
 from bot.web.app import create_app
 
 log = logging.getLogger(__name__)
@@ -104,7 +103,6 @@ async def start_background(
     runtime: Any,
     service: Any,
     *,
-    notifier: Notifier | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> BackgroundWeb:
     """Serve the web app on WEB_HOST:WEB_PORT inside the running event loop.
@@ -114,7 +112,7 @@ async def start_background(
     app. `routes` lets a channel's webhook ride along on the same port.
     """
     settings: Settings = runtime.settings
-    app = create_app(runtime, service, notifier, routes=routes)
+    app = create_app(runtime, service, routes=routes)
     try:
         sock = bind(settings.web_host, settings.web_port)
     except OSError as exc:

@@ -22,6 +22,8 @@ from bot.engine.screens import (
     paused,
     question,
     relative,
+    reminders,
+    review,
     switch,
     welcome,
     who,
@@ -42,6 +44,7 @@ SCREEN_MODULES = (
     invite,
     joining,
     relative,
+    review,
 )
 
 SCREENS: dict[str, Screen] = {module.SCREEN.name: module.SCREEN for module in SCREEN_MODULES}
@@ -52,4 +55,5 @@ SIDE_LISTS = {
     links.KEY: links.press,
     switch.KEY: switch.press,
     family.KEY: family.press,
+    reminders.KEY: reminders.press,
 }

@@ -15,7 +15,7 @@ class Deleting(Screen):
             "ask_delete",
             (
                 *("menu", "intro", "question", "who", "name", "paused"),
-                *("companion", "relative", "invite"),
+                *("companion", "relative", "invite", "review"),
             ),
         ),
     )

@@ -13,7 +13,7 @@ class Intro(Screen):
     name = "intro"
     resumable = True
     arrivals = (
-        Arrival("open_topic", ("menu", "intro", "question")),
+        Arrival("open_topic", ("menu", "intro", "question", "review")),
         Arrival("back_to_intro", ("question",)),
         Arrival("question_gone", ("question",)),  # the stored question left the flow
     )

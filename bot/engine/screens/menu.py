@@ -12,7 +12,7 @@ class Menu(Screen):
     resumable = True
     arrivals = (
         Arrival("give_name", ("name",)),
-        Arrival("show_menu", ("menu", "intro", "question", "paused")),
+        Arrival("show_menu", ("menu", "intro", "question", "paused", "review")),
         Arrival("place_gone", ("intro", "question")),  # the stored topic left the flow
         Arrival("relative_done", ("relative",)),
     )

@@ -13,7 +13,7 @@ class Paused(Screen):
             "pause",
             (
                 *("menu", "intro", "question", "who", "name", "deleting"),
-                *("companion", "relative", "invite"),
+                *("companion", "relative", "invite", "review"),
             ),
         ),
     )

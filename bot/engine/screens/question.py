@@ -33,6 +33,7 @@ class QuestionScreen(Screen):
     arrivals = (
         Arrival("begin_topic", ("intro",)),
         Arrival("next_question", ("question",)),
+        Arrival("change_in_review", ("review",)),  # "Aanpassen" in /nakijken
     )
 
     def key(self, turn: Turn) -> str:

@@ -13,7 +13,7 @@ class Who(Screen):
         Arrival("agree", ("consent",)),
         Arrival(
             "change_profile",
-            ("menu", "intro", "question", "name", "paused", "deleting", "companion"),
+            ("menu", "intro", "question", "name", "paused", "deleting", "companion", "review"),
         ),
     )
 
