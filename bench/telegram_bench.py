@@ -2,6 +2,7 @@
 
 Run:  python bench/telegram_bench.py [--users 50] [--answers 20] [--think 0]
           [--stored 0] [--database sqlite|postgres] [--rate-limit 0] [--flood 0]
+          [--processes N --redis redis://127.0.0.1:6379/0]
 
 The bot runs as its own process (polling, exactly as shipped) and talks HTTP over
 loopback to the tests' fake Bot API (tests/fakebotapi.py), which runs here. Each person
@@ -14,7 +15,9 @@ Prints: answers/s, first-reply p50/p99/max, the bot process's CPU ms per answer 
 /proc), peak RSS, Bot API calls per answer by method, 429s, and start-up time. Numbers
 only; nothing passes or fails. `--flood 30` makes the fake answer 429 (retry_after 1)
 above 30 chat-bound calls in any second, as Telegram does; `--rate-limit 30` sets the
-bot's TELEGRAM_RATE_LIMIT (0: limiter off).
+bot's TELEGRAM_RATE_LIMIT (0: limiter off). `--processes 3` starts three processes in
+webhook mode instead and posts the updates to them round-robin (CPU is their sum, RSS
+the largest); use it with `--database postgres`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from bot.storage.crypto import new_key_text  # noqa: E402
 from tests.fakebotapi import Call, FakeBotAPI  # noqa: E402
 
 TOKEN = "123456789:BENCH-fake-bot-token-abcdefgh"
+SECRET = "bench-webhook-secret-0123456789"
 CONTROLS = {"Overslaan", "Later", "Terug", "Uitleg", "Een ander onderwerp", "Liever niet"}
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -63,6 +67,32 @@ class Fake(FakeBotAPI):
             return get_updates(params, files)
 
         self._methods["getupdates"] = (name, polled)
+        self.webhooks: list[str] = []  # with --processes: post updates round-robin here
+        self.turn = 0
+        self.client: Any = None
+        self.webhooks_set: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        name_set, set_webhook = self._methods["setwebhook"]
+
+        def registered(params: Any, files: Any) -> Any:
+            result = set_webhook(params, files)
+            self.registered += 1
+            if self.registered >= len(self.webhooks) and not self.webhooks_set.done():
+                self.webhooks_set.set_result(time.monotonic())
+            return result
+
+        self.registered = 0
+        self._methods["setwebhook"] = (name_set, registered)
+
+    async def deliver(self, update: dict[str, Any]) -> None:
+        """Polling: the update waits in the queue. Webhook: post it like a load balancer."""
+        if not self.webhooks:
+            return
+        url = self.webhooks[self.turn % len(self.webhooks)]
+        self.turn += 1
+        response = await self.client.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        assert response.status_code == 200, response.status_code
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)  # no _notify: the bench waits on its own futures
@@ -116,10 +146,11 @@ class Person:
         waiter, screen = self.api.wait_chat(self.chat)
         if label is not None or text is None:
             message_id, data = self.button(label)
-            self.api.push_callback(self.chat, data, message_id=message_id)
+            update = self.api.push_callback(self.chat, data, message_id=message_id)
         else:
-            self.api.push_message(self.chat, text)
+            update = self.api.push_message(self.chat, text)
         sent = time.monotonic()
+        await self.api.deliver(update)
         done = await asyncio.wait_for(waiter, 60)
         with contextlib.suppress(TimeoutError):  # the person reads the next screen first
             await asyncio.wait_for(screen, 5)
@@ -241,16 +272,33 @@ async def main(args: argparse.Namespace) -> None:
     if args.redis:
         env["REDIS_URL"] = args.redis
     started = time.monotonic()
-    process = start_bot(env, tmp / "bot.log")
+    processes = []
+    if args.processes:  # webhook mode, N processes behind a round-robin "load balancer"
+        import httpx
+
+        api.client = httpx.AsyncClient(timeout=30)
+        for n in range(args.processes):
+            port = free_port()
+            url = f"http://127.0.0.1:{port}/telegram/webhook"
+            api.webhooks.append(url)
+            hook = {"WEB_PORT": str(port), "TELEGRAM_WEBHOOK_URL": url}
+            processes.append(
+                start_bot({**env, **hook, "TELEGRAM_WEBHOOK_SECRET": SECRET}, tmp / f"bot{n}.log")
+            )
+        ready = api.webhooks_set
+    else:
+        processes.append(start_bot(env, tmp / "bot.log"))
+        ready = api.first_poll
     try:
-        startup = await asyncio.wait_for(api.first_poll, 60) - started
+        startup = await asyncio.wait_for(ready, 60) - started
+        await asyncio.sleep(0.3 if args.processes else 0)  # the web apps bind after setWebhook
         people = [Person(api, 500000 + n) for n in range(args.users)]
         for group in range(0, len(people), 10):
             await asyncio.gather(*(onboard(p) for p in people[group : group + 10]))
         await asyncio.sleep(0.5)
         mark = len(api.calls)
         refused_before = api.flood_refused
-        cpu_before = cpu_seconds(process.pid)
+        cpu_before = sum(cpu_seconds(p.pid) for p in processes)
         latencies: list[float] = []
         rng = random.Random(1)
 
@@ -266,14 +314,14 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.gather(*(run(p) for p in people))
         elapsed = time.monotonic() - t0
         await asyncio.sleep(0.3)
-        cpu = cpu_seconds(process.pid) - cpu_before
+        cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
         answers = len(latencies)
         methods = collections.Counter(c.method for c in api.calls[mark:])
         chat_bound = sum(1 for c in api.calls[mark:] if c.chat_id is not None)
         print(
             f"database={args.database} users={args.users} answers/user={args.answers} "
             f"think={args.think}s stored={args.stored} rate_limit={args.rate_limit} "
-            f"flood={args.flood or 'off'}"
+            f"flood={args.flood or 'off'} processes={args.processes or '1 (polling)'}"
         )
         print(f"answers/s           {answers / elapsed:8.1f}   ({answers} in {elapsed:.1f} s)")
         print(
@@ -282,18 +330,22 @@ async def main(args: argparse.Namespace) -> None:
             f"mean {statistics.mean(latencies) * 1000:.0f}"
         )
         print(f"CPU ms per answer   {cpu / answers * 1000:8.2f}")
-        print(f"peak RSS MB         {peak_rss_mb(process.pid):8.1f}")
+        print(f"peak RSS MB         {max(peak_rss_mb(p.pid) for p in processes):8.1f}")
         print(f"start-up s          {startup:8.2f}")
         per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(methods.items()))
         print(f"calls per answer    {sum(methods.values()) / answers:.2f}: {per}")
         print(f"chat-bound/answer   {chat_bound / answers:.2f}")
         print(f"429 refused         {api.flood_refused - refused_before}")
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if api.client is not None:
+            await api.client.aclose()
         await api.stop()
         if drop is not None:
             await drop()
@@ -309,4 +361,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate-limit", type=int, default=0, help="TELEGRAM_RATE_LIMIT")
     parser.add_argument("--flood", type=int, default=0, help="fake 429 above N calls/s")
     parser.add_argument("--redis", default=None, help="REDIS_URL for the bot")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="N webhook processes (0: one, polling)"
+    )
     asyncio.run(main(parser.parse_args()))

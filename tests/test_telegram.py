@@ -472,6 +472,7 @@ async def test_blocking_the_bot_is_noticed_without_a_failed_send(
 def test_python_m_bot_run_refuses_a_missing_or_malformed_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's bot, not the editable install's
     for token, expected in ((None, "TELEGRAM_BOT_TOKEN is not set"), ("nonsense", "does not look")):
         run_env = dict(env)
         if token:

@@ -438,6 +438,8 @@ async def test_python_m_bot_serve(tmp_path: Path, data_key: str) -> None:
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": str(port),
         "TELEGRAM_BOT_TOKEN": "",
+        # this checkout's bot, not wherever the editable install points
+        "PYTHONPATH": str(ROOT),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
