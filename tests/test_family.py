@@ -412,3 +412,32 @@ async def test_fhir_says_who_gave_each_answer_and_carries_views_beside_them(
             "valueString": "Cor (dochter)",
         }
     ]
+
+
+async def test_the_pdf_names_who_gave_each_answer_and_shows_views_beside_them(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from bot.summary.pdf import render_pdf
+
+    anna = await chat(family_service, "anna").ready(mode="Samen met iemand")
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    els = await join(family_service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        participant = await repo.find_participant("terminal", "anna")
+        assert participant is not None
+        summary = await load_summary(
+            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
+        )
+    pdf = render_pdf(summary)
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "samen met Els (dochter)" in text
+    assert "Els (dochter) denkt" in text and "Waar zorg is" in text
