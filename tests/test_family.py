@@ -20,6 +20,7 @@ from bot.services.summaries import load_summary
 from bot.storage.models import Answer, Invite, Participant
 from bot.storage.repository import Repository
 from bot.summary.html import render_summary_html
+from bot.summary.model import Summary
 from bot.summary.text import render_text
 from bot.testing import ChatDriver
 from tests.summary_support import FrozenClock
@@ -93,15 +94,19 @@ async def count(runtime: Runtime, table: type) -> int:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def summary_for_professional(runtime: Runtime, user: str = "anna") -> str:
+async def person_summary(runtime: Runtime, user: str = "anna") -> Summary:
+    """The summary the professional's link shows, built as the web app builds it."""
     async with runtime.sessions() as session:
         repo = Repository(session, runtime.cipher)
         participant = await repo.find_participant("terminal", user)
         assert participant is not None
-        summary = await load_summary(
+        return await load_summary(
             repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
         )
-    return render_text(summary, for_professional=True)
+
+
+async def summary_for_professional(runtime: Runtime, user: str = "anna") -> str:
+    return render_text(await person_summary(runtime, user), for_professional=True)
 
 
 # -- together on one phone ------------------------------------------------------------------
@@ -157,13 +162,7 @@ async def test_a_differing_view_is_listed_for_the_professional(
     text = await summary_for_professional(runtime)
     assert "Els (dochter) denkt anders over: Waar wilt u het liefst wonen" in text
     assert "(In mijn eigen huis / Waar zorg is)" in text
-    async with runtime.sessions() as session:
-        repo = Repository(session, runtime.cipher)
-        participant = await repo.find_participant("terminal", "anna")
-        assert participant is not None
-        summary = await load_summary(
-            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
-        )
+    summary = await person_summary(runtime)
     page = render_summary_html(summary)
     assert "Els (dochter) denkt" in page and "relative-view differs" in page
 
@@ -389,13 +388,7 @@ async def test_fhir_says_who_gave_each_answer_and_carries_views_beside_them(
     )
     await helper.open_topic("Wonen")  # Cor answers the next open question for Anna
     await helper.press("Nee")
-    async with runtime.sessions() as session:
-        repo = Repository(session, runtime.cipher)
-        participant = await repo.find_participant("terminal", "anna")
-        assert participant is not None
-        summary = await load_summary(
-            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
-        )
+    summary = await person_summary(runtime)
     resource = questionnaire_response(
         summary, runtime.flow, base_url="https://x.example", response_id="r1"
     )
@@ -429,13 +422,7 @@ async def test_the_pdf_names_who_gave_each_answer_and_shows_views_beside_them(
     els = await join(family_service, "els", await invite(anna))
     await els.open_topic("Wonen")
     await els.press("Waar zorg is")
-    async with runtime.sessions() as session:
-        repo = Repository(session, runtime.cipher)
-        participant = await repo.find_participant("terminal", "anna")
-        assert participant is not None
-        summary = await load_summary(
-            repo, runtime.flow, participant.person_id, locale="nl", now=FrozenClock()()
-        )
+    summary = await person_summary(runtime)
     pdf = render_pdf(summary)
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     text = " ".join(text.split())
