@@ -1,10 +1,11 @@
 """The conversation's screens and the moves between them, as one shared `transitions` machine.
 
 One Machine is built per engine at start-up from the registered screens: each screen
-declares the triggers that arrive at it. For each event the engine attaches a short-lived
-`Turn` (the model) at its stored state, fires triggers, reads the new state and detaches
-it again, so thousands of conversations share one machine and the database stays the only
-memory. Callbacks only compute replies: no I/O happens inside the machine.
+declares the triggers that arrive at it. For each event the engine makes a short-lived
+`Turn` (the model) standing at its stored state and fires the machine's events on it
+(`machine.events[name].trigger(turn)`; no `add_model`, which binds every trigger as a
+method each time), so thousands of conversations share one machine and the database stays
+the only memory. Callbacks only compute replies: no I/O happens inside the machine.
 """
 
 from __future__ import annotations

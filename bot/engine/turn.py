@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from transitions import EventData
+from transitions import EventData, Machine
 
 from bot.content.model import Flow, Question, Topic
 from bot.engine.controls import control_word
@@ -35,7 +35,8 @@ Move = tuple[str, str, str]  # (from, to, trigger)
 class Turn:
     """The machine's model for one event; it lives only while that event is handled."""
 
-    state: str  # set by the machine
+    state: str  # the stored state; the machine moves it
+    machine: Machine  # the engine's shared machine
     review_items: tuple[str, ...] = ()  # what /nakijken walks first (the engine sets it)
 
     def __init__(
@@ -139,7 +140,7 @@ class Turn:
         """Move through the shared machine; the new screen is drawn unless `draw=False`."""
         quiet, self._quiet = self._quiet, not draw
         try:
-            self.trigger(trigger, **kwargs)  # type: ignore[attr-defined]
+            self.machine.events[trigger].trigger(self, **kwargs)
         finally:
             self._quiet = quiet
 
