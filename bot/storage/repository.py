@@ -89,7 +89,7 @@ class Repository:
             .order_by(Participant.active.desc(), Participant.id)
         )
         if lock:
-            query = query.with_for_update()
+            query = query.with_for_update(of=Participant)  # not the joined key row
         return (await self.session.execute(query)).scalars().first()
 
     async def participants_of_user(self, channel: str, user_id: str) -> list[Participant]:
