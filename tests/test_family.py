@@ -89,6 +89,19 @@ async def join(service: ConversationService, user: str, code: str, name: str = "
     return relative
 
 
+async def anna_answers_and_els_differs(
+    service: ConversationService,
+) -> tuple[ChatDriver, ChatDriver]:
+    """Anna answers where she wants to live; Els (dochter) joins and thinks otherwise."""
+    anna = await chat(service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    els = await join(service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    return anna, els
+
+
 async def count(runtime: Runtime, table: type) -> int:
     async with runtime.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
@@ -296,12 +309,7 @@ async def test_the_person_removes_a_relative_keeping_or_erasing_what_they_gave(
 async def test_a_relatives_erase_takes_their_part_only(
     family_service: ConversationService, runtime: Runtime
 ) -> None:
-    anna = await chat(family_service, "anna").ready()
-    await anna.open_topic("Wonen")
-    await anna.press("In mijn eigen huis")
-    els = await join(family_service, "els", await invite(anna))
-    await els.open_topic("Wonen")
-    await els.press("Waar zorg is")
+    _anna, els = await anna_answers_and_els_differs(family_service)
     await els.command("verwijderen")
     assert "De eigen antwoorden van Anna blijven staan" in els.last_text
     await els.press("Ja, verwijder alles")
@@ -377,12 +385,7 @@ async def test_fhir_says_who_gave_each_answer_and_carries_views_beside_them(
 
     from bot.summary.fhir import questionnaire_response
 
-    anna = await chat(family_service, "anna").ready()
-    await anna.open_topic("Wonen")
-    await anna.press("In mijn eigen huis")
-    els = await join(family_service, "els", await invite(anna))
-    await els.open_topic("Wonen")
-    await els.press("Waar zorg is")
+    anna, _els = await anna_answers_and_els_differs(family_service)
     helper = await join(
         family_service, "cor", await invite(anna, may="Mijn antwoorden invullen"), name="Cor"
     )

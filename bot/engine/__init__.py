@@ -80,6 +80,3 @@ class Engine:
         self.last_moves = turn.moves
         turn.conv.state = turn.state
         return turn.conv, outcome
-
-    def translator_for(self, locale: str) -> Translator:
-        return self.translator(locale)

@@ -76,14 +76,6 @@ def flow_progress(flow: Flow, answers: Answers) -> list[TopicProgress]:
     return [topic_progress(topic, answers) for topic in flow.topics]
 
 
-def position(topic: Topic, question: Question, answers: Answers) -> tuple[int, int]:
-    """("vraag 3 van 7"): the question's place among the topic's questions that apply."""
-    asked = [q for q in topic.questions if q.is_asked and might_apply(topic, q, answers)]
-    ids = [q.id for q in asked]
-    number = ids.index(question.id) + 1 if question.id in ids else len(ids)
-    return number, len(asked)
-
-
 def first_open(topic: Topic, answers: Answers) -> Question | None:
     for question in applicable(topic, answers):
         if question.is_asked and question.id not in answers:

@@ -42,16 +42,15 @@ from bot.engine.screens import links as links_screen
 from bot.engine.state import TurnContext
 from bot.i18n import negotiate, translator
 from bot.services.export import export_document
-from bot.services.family import FamilyService, Notification, role_of, stamp
+from bot.services.family import FamilyService, Notification, role_of
 from bot.services.outbox import Outbox
 from bot.services.runtime import Runtime
 from bot.services.sharing import Clock, ShareLinks
-from bot.services.summaries import load_summary
+from bot.services.summaries import chat_summary_text
 from bot.services.views import answer_views, conversation_of, conversation_record
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Participant
 from bot.storage.repository import Repository
-from bot.summary.text import render_text
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +291,7 @@ class ConversationService:
                     at=self.outbox.clock(),
                 )
                 if role != "self":
-                    stamp(participant, self.outbox.clock())
+                    participant.last_active_at = self.outbox.clock()
                     await self.family.person_told_of_contribution(repo, participant)
             elif isinstance(item, ConfirmAnswer):
                 await repo.confirm_answer(participant, item.question_id, at=self.outbox.clock())
@@ -345,43 +344,15 @@ class ConversationService:
                 await repo.mark_blocked(participant.id)
 
     async def summary_text(self, repo: Repository, participant: Participant, locale: str) -> str:
-        """/samenvatting. A relative sees the person's answers only when allowed; otherwise
-        just what they gave themselves."""
-        role = role_of(participant)
-        only = participant.id if role == "helper" and not participant.may_see else None
-        summary = await load_summary(
+        return await chat_summary_text(
             repo,
             self.runtime.flow,
-            participant.person_id,
+            participant,
+            role=role_of(participant),
             locale=locale,
             now=self.outbox.clock(),  # the service's clock
             review_after=self.runtime.settings.review_after,
-            only_participant=only,
-            own_views_of=participant.id if role == "view" else None,
         )
-        if role == "self":
-            return render_text(summary)
-        tr = translator(locale)
-        name = summary.person_name or tr.gettext("deze persoon")
-        if role == "view":
-            heading = tr.gettext("Uw kijk op de wensen van {name}").format(name=name)
-        elif only is not None:
-            heading = tr.gettext("Wat u invulde voor {name}").format(name=name)
-        else:
-            heading = tr.gettext("Wensen van {name}").format(name=name)
-        text = render_text(summary, heading=heading)
-        if role == "view" and participant.may_see:
-            own = await load_summary(
-                repo,
-                self.runtime.flow,
-                participant.person_id,
-                locale=locale,
-                now=self.outbox.clock(),
-                review_after=self.runtime.settings.review_after,
-            )
-            mine = tr.gettext("Wat {name} zelf antwoordde").format(name=name)
-            text += "\n\n" + render_text(own, heading=mine)
-        return text
 
     async def sharing(
         self, repo: Repository, participant: Participant, conversation: Conversation, item: Any

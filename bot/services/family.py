@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from bot.dates import as_utc
@@ -316,7 +316,3 @@ class FamilyService:
         await self.outbox.notice(
             repo.session, person, text.format(who=name), ref=f"relative:{relative.id}", key=key
         )
-
-
-def stamp(participant: Participant, now: datetime) -> None:
-    participant.last_active_at = now

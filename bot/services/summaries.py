@@ -8,9 +8,11 @@ from bot.content.model import Flow
 from bot.engine.relations import who
 from bot.i18n import translator
 from bot.storage.family import FamilyRepository
+from bot.storage.models import Participant
 from bot.storage.repository import AnswerRecord, Repository
 from bot.summary.history import with_history
 from bot.summary.model import Summary, build_summary
+from bot.summary.text import render_text
 
 REVIEW_AFTER = timedelta(days=365)
 
@@ -69,3 +71,46 @@ async def load_summary(
     )
     confirmations = await repo.confirmations(person_id)
     return with_history(summary, flow, answers, confirmations, review_after=review_after)
+
+
+async def chat_summary_text(
+    repo: Repository,
+    flow: Flow,
+    participant: Participant,
+    *,
+    role: str,
+    locale: str,
+    now: datetime,
+    review_after: timedelta = REVIEW_AFTER,
+) -> str:
+    """/samenvatting in the chat. A relative sees the person's answers only when allowed;
+    otherwise just what they gave themselves (a helper) or their own view."""
+    only = participant.id if role == "helper" and not participant.may_see else None
+    summary = await load_summary(
+        repo,
+        flow,
+        participant.person_id,
+        locale=locale,
+        now=now,
+        review_after=review_after,
+        only_participant=only,
+        own_views_of=participant.id if role == "view" else None,
+    )
+    if role == "self":
+        return render_text(summary)
+    tr = translator(locale)
+    name = summary.person_name or tr.gettext("deze persoon")
+    if role == "view":
+        heading = tr.gettext("Uw kijk op de wensen van {name}").format(name=name)
+    elif only is not None:
+        heading = tr.gettext("Wat u invulde voor {name}").format(name=name)
+    else:
+        heading = tr.gettext("Wensen van {name}").format(name=name)
+    text = render_text(summary, heading=heading)
+    if role == "view" and participant.may_see:
+        own = await load_summary(
+            repo, flow, participant.person_id, locale=locale, now=now, review_after=review_after
+        )
+        mine = tr.gettext("Wat {name} zelf antwoordde").format(name=name)
+        text += "\n\n" + render_text(own, heading=mine)
+    return text

@@ -21,7 +21,6 @@ from bot.storage.models import (
     Invite,
     Participant,
     ProcessedEvent,
-    utcnow,
 )
 from bot.storage.repository import ADDRESS, Repository
 
@@ -198,6 +197,3 @@ class FamilyRepository:
             delete(ConversationRow).where(ConversationRow.participant_id == participant_id)
         )
         await self.session.execute(delete(Participant).where(Participant.id == participant_id))
-
-    def touched(self, participant: Participant) -> None:
-        participant.last_active_at = utcnow()
