@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.config import ConfigError
 from bot.storage.models import Base
 from bot.storage.person_keys import ERASED
+from bot.storage.sqlite_inline import inline_creator
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     transactions take the write lock up front, so two writers never deadlock mid-way."""
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
+        timeout = BUSY_TIMEOUT_MS / 1000
         if path and path != ":memory:":
             make_private(Path(path.split("?", 1)[0]))
-        engine = create_async_engine(
-            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
+        if path and path != ":memory:" and "?" not in path:
+            kwargs.setdefault("async_creator", inline_creator(path, timeout=timeout))
+        engine = create_async_engine(url, connect_args={"timeout": timeout}, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
