@@ -226,10 +226,10 @@ async def test_a_failure_halfway_stores_neither_state_nor_answer(
     await chat.open_topic("Wonen")
     press = chat.choice("Waar zorg is")
 
-    async def broken(self: Repository, participant_id: int, event_id: str) -> None:
+    async def broken(self: Repository, *args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Repository, "mark_event", broken)
+    monkeypatch.setattr(Repository, "save_conversation", broken)  # after the answer's INSERT
     with pytest.raises(RuntimeError):
         await service.handle(CHANNEL, press)
     monkeypatch.undo()

@@ -66,10 +66,17 @@ class TopicProgress:
 
 
 def topic_progress(topic: Topic, answers: Answers) -> TopicProgress:
-    asked = [q for q in topic.questions if q.is_asked and might_apply(topic, q, answers)]
-    done = [q for q in asked if q.id in answers]
-    skipped = [q for q in done if answers[q.id].skipped]
-    return TopicProgress(topic=topic, done=len(done), total=len(asked), skipped=len(skipped))
+    # One pass, no lists: this runs for every topic several times a turn.
+    total = done = skipped = 0
+    for question in topic.questions:
+        if not question.is_asked or (question.ask_if and not might_apply(topic, question, answers)):
+            continue
+        total += 1
+        answer = answers.get(question.id)
+        if answer is not None:
+            done += 1
+            skipped += answer.skipped
+    return TopicProgress(topic=topic, done=done, total=total, skipped=skipped)
 
 
 def flow_progress(flow: Flow, answers: Answers) -> list[TopicProgress]:

@@ -152,6 +152,7 @@ class ConversationService:
             locale = negotiate(event.language_hint, runtime.settings.default_locale)
             answers: dict[str, AnswerView] = {}
             context = TurnContext(invitation=invitation)
+            claimed = False  # the event is marked handled (at the start, for a participant)
             if invite is not None:
                 # A relative arriving with a usable code: a conversation of its own, and
                 # nothing stored until they say yes.
@@ -162,14 +163,14 @@ class ConversationService:
             elif participant is None:
                 stored = Conversation(locale=locale)
             else:
-                if await repo.seen_event(participant.id, event.event_id):
+                if not await repo.claim_event(participant.id, event.event_id):
                     log.info("duplicate event ignored participant=%s", participant.id)
                     return Handled(duplicate=True)
+                claimed = True
                 record = await repo.load_conversation(participant.id)
                 stored = conversation_of(record, default_locale=runtime.settings.default_locale)
                 if order is not None and record is not None and order < (record.last_order or 0):
                     log.info("stale event ignored participant=%s", participant.id)
-                    await repo.mark_event(participant.id, event.event_id)
                     return stale_reply(event, stored.locale)
                 participant.blocked_at = None  # they wrote to us, so they can be reached again
                 answers, context = await self._turn_data(repo, participant, stored, context)
@@ -207,7 +208,8 @@ class ConversationService:
                 await repo.save_conversation(
                     participant.id, record.state, record.context, order=order
                 )
-                await repo.mark_event(participant.id, event.event_id)
+                if not claimed:  # a participant made in this turn
+                    await repo.mark_event(participant.id, event.event_id)
                 await self.outbox.after_event(
                     session,
                     participant,

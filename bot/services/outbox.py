@@ -25,11 +25,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates import TIMEZONE
-from bot.engine import AnswerView, Conversation
+from bot.engine import AnswerView, Conversation, progress
 from bot.engine.replies import Notice, Reply
 from bot.engine.screens import reminders
 from bot.i18n import translator
@@ -137,7 +136,8 @@ class Outbox:
         now = self.clock()
         store = OutboxStore(session, self.runtime.cipher)
         flow = self.runtime.flow
-        if reminders.wants_reminder(flow, conversation, answers):
+        items = progress.flow_progress(flow, answers)  # once, for both questions below
+        if reminders.wants_reminder(flow, conversation, answers, items):
             delay = REPEAT.get(conversation.reminders, self.settings.reminder_after)
             due = {
                 "ref": stamp(now),
@@ -150,7 +150,7 @@ class Outbox:
             await store.cancel_pending(participant.id, "reminder")
         if reviewed:
             await store.cancel_pending(participant.id, "review")
-        if changed and await self._opened_link(session, participant.person_id, now):
+        if changed and await store.opened_link(participant.person_id, now):
             # Asked once they are done for now: each change moves it on.
             await store.cancel_pending(participant.id, "tell_gp")
             await store.add(
@@ -159,7 +159,7 @@ class Outbox:
                 due_at=now + TELL_GP_AFTER,
                 dedupe_key=f"tell_gp:{participant.id}:{stamp(now)}",
             )
-        done = reviewed or reminders.all_done(flow, conversation, answers)
+        done = reviewed or reminders.all_done(flow, conversation, answers, items)
         if done and not await store.has_pending(participant.id, "review"):
             await store.add(
                 participant,
@@ -167,18 +167,6 @@ class Outbox:
                 due_at=now + self.settings.review_after,
                 dedupe_key=f"review:{participant.id}:{stamp(now)}",
             )
-
-    @staticmethod
-    async def _opened_link(session: AsyncSession, person_id: int, now: datetime) -> bool:
-        """A working share link of this person that a professional has opened."""
-        query = select(ShareLink.id).where(
-            ShareLink.person_id == person_id,
-            ShareLink.last_opened_at.is_not(None),
-            ShareLink.revoked_at.is_(None),
-            ShareLink.locked_at.is_(None),
-            ShareLink.expires_at > now,
-        )
-        return (await session.execute(query.limit(1))).first() is not None
 
     async def notice(
         self, session: AsyncSession, participant: Participant, text: str, *, ref: str, key: str
@@ -226,7 +214,7 @@ class Outbox:
             )
         for record in claimed:
             await self._yield_to_chats()
-            await self._send(record, rate)
+            await self._send(record)
         return len(claimed)
 
     async def _pace(self, rate: float) -> None:
@@ -242,7 +230,7 @@ class Outbox:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.activity.idle.wait(), YIELD_AT_MOST_SECONDS)
 
-    async def _send(self, record: OutboxRecord, rate: float) -> str:
+    async def _send(self, record: OutboxRecord) -> str:
         runtime = self.runtime
         async with runtime.transaction() as session:
             store = OutboxStore(session, runtime.cipher)
@@ -269,7 +257,7 @@ class Outbox:
         if push is None:  # unregistered since the claim: leave it for later
             await self._retry(record, self.clock())
             return "later"
-        await self._pace(rate)
+        await self._pace(self.settings.reminder_rate)
         try:
             await asyncio.wait_for(push(address, replies), SEND_TIMEOUT_SECONDS)
         except Unreachable:

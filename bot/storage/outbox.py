@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.crypto import Cipher
-from bot.storage.models import OutboxMessage, Participant
+from bot.storage.models import OutboxMessage, Participant, ShareLink
 from bot.storage.person_keys import PersonKeys
 
 PAYLOAD = "outbox.payload"
@@ -38,6 +38,40 @@ class OutboxRecord:
     text: str | None
     due_at: datetime
     created_at: datetime
+
+
+_TABLE = OutboxMessage.__table__
+# After every event (built once; Core, not the ORM's bulk UPDATE, which costs more than
+# SQLite takes to run it). RETURNING: whether a row was waiting, on every driver.
+_MOVE_PENDING = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.participant_id == bindparam("pid"),
+        _TABLE.c.kind == bindparam("kind_"),
+        _TABLE.c.sent_at.is_(None),
+    )
+    .values(
+        due_at=bindparam("due"),
+        ref=bindparam("ref_"),
+        dedupe_key=bindparam("key"),
+        step=1,
+        lease_until=None,
+    )
+    .returning(_TABLE.c.id)
+)
+
+_LINK = ShareLink.__table__
+_OPENED_LINK = (
+    select(_LINK.c.id)
+    .where(
+        _LINK.c.person_id == bindparam("person_id"),
+        _LINK.c.last_opened_at.is_not(None),
+        _LINK.c.revoked_at.is_(None),
+        _LINK.c.locked_at.is_(None),
+        _LINK.c.expires_at > bindparam("now"),
+    )
+    .limit(1)
+)
 
 
 class OutboxStore:
@@ -91,17 +125,14 @@ class OutboxStore:
     ) -> bool:
         """Move the waiting row of this kind to a new due moment (one UPDATE, the common
         case after each event); False when none was waiting."""
-        result = await self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.participant_id == participant_id,
-                OutboxMessage.kind == kind,
-                OutboxMessage.sent_at.is_(None),
-            )
-            .values(due_at=due_at, ref=ref, dedupe_key=dedupe_key, step=1, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        params = {"pid": participant_id, "kind_": kind, "due": due_at, "ref_": ref}
+        result = await self.session.execute(_MOVE_PENDING, {**params, "key": dedupe_key})
+        return result.first() is not None
+
+    async def opened_link(self, person_id: int, now: datetime) -> bool:
+        """A working share link of this person that a professional has opened."""
+        params = {"person_id": person_id, "now": now}
+        return (await self.session.execute(_OPENED_LINK, params)).first() is not None
 
     async def cancel_pending(self, participant_id: int, kind: str) -> None:
         await self.session.execute(

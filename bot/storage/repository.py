@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.storage.answer_cache import DECRYPTED
 from bot.storage.crypto import Cipher, PersonKey
 from bot.storage.models import (
     Answer,
@@ -35,6 +38,50 @@ NAME = "person.name"
 ADDRESS = "participant.address"
 CONTEXT = "conversation.context"
 WITH = "answer.with"
+
+# The statements of every turn, built once: building a statement costs more CPU than
+# SQLite takes to run it, and a built one also keeps its cache key.
+_PARTICIPANT = (
+    select(Participant, ConversationRow)
+    .outerjoin(ConversationRow, ConversationRow.participant_id == Participant.id)
+    .where(
+        Participant.channel == bindparam("channel"),
+        Participant.lookup_key == bindparam("lookup_key"),
+    )
+    .order_by(Participant.active.desc(), Participant.id)
+)
+_PARTICIPANT_LOCKED = _PARTICIPANT.with_for_update(of=Participant)  # not the joined rows
+# (index 1: PostgreSQL.) RETURNING gives a row back only when one went in: the ORM
+# result's rowcount said 1 for a skipped row on PostgreSQL.
+_CLAIM_EVENT = tuple(
+    insert(ProcessedEvent.__table__)
+    .values(
+        participant_id=bindparam("participant_id"),
+        event_id=bindparam("event_id"),
+        created_at=bindparam("created_at"),
+    )
+    .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
+    .returning(ProcessedEvent.__table__.c.id)
+    for insert in (sqlite_insert, postgresql_insert)
+)
+_RECORD_COLUMNS = (
+    Answer.id,
+    Answer.question_id,
+    Answer.value_enc,
+    Answer.skipped,
+    Answer.together,
+    Answer.role,
+    Answer.participant_id,
+    Answer.created_at,
+    Answer.flow_version,
+    Answer.perspective,
+    Answer.with_enc,
+)
+# Columns, not ORM objects: a person's whole history is read each turn.
+_HISTORY = (
+    select(*_RECORD_COLUMNS).where(Answer.person_id == bindparam("person_id")).order_by(Answer.id)
+)
+_HISTORY_OF = _HISTORY.where(Answer.perspective == bindparam("perspective"))
 
 
 @dataclass(frozen=True)
@@ -79,18 +126,17 @@ class Repository:
     async def find_participant(
         self, channel: str, user_id: str, *, lock: bool = False
     ) -> Participant | None:
-        """The chat user's active participant (whose wishes the chat is about now)."""
-        query = (
-            select(Participant)
-            .where(
-                Participant.channel == channel,
-                Participant.lookup_key == self.lookup_key(channel, user_id),
-            )
-            .order_by(Participant.active.desc(), Participant.id)
-        )
-        if lock:
-            query = query.with_for_update(of=Participant)  # not the joined key row
-        return (await self.session.execute(query)).scalars().first()
+        """The chat user's active participant (whose wishes the chat is about now), with
+        their key and their conversation row in the same SELECT (a turn needs all three)."""
+        query = _PARTICIPANT_LOCKED if lock else _PARTICIPANT
+        params = {"channel": channel, "lookup_key": self.lookup_key(channel, user_id)}
+        found = (await self.session.execute(query, params)).first()
+        if found is None:
+            return None
+        participant, conversation = found
+        if conversation is not None:
+            self._conversations[participant.id] = conversation
+        return participant
 
     async def participants_of_user(self, channel: str, user_id: str) -> list[Participant]:
         """Every person this chat user is linked to: their own, and as a relative."""
@@ -137,7 +183,9 @@ class Repository:
 
     # -- conversation -------------------------------------------------------------------------
     async def load_conversation(self, participant_id: int) -> ConversationRecord | None:
-        row = await self.session.get(ConversationRow, participant_id)
+        row = self._conversations.get(participant_id) or await self.session.get(
+            ConversationRow, participant_id
+        )
         if row is None:
             return None
         self._conversations[participant_id] = row
@@ -164,11 +212,14 @@ class Repository:
                 row.last_order = max(order, row.last_order or order)
 
     # -- events ---------------------------------------------------------------------------------
-    async def seen_event(self, participant_id: int, event_id: str) -> bool:
-        query = select(ProcessedEvent.id).where(
-            ProcessedEvent.participant_id == participant_id, ProcessedEvent.event_id == event_id
-        )
-        return (await self.session.execute(query)).first() is not None
+    async def claim_event(self, participant_id: int, event_id: str) -> bool:
+        """Mark the event handled; False when it already was (a redelivery). One INSERT
+        that skips a duplicate, instead of a SELECT first and an INSERT later; undone with
+        the rest of the turn if the turn fails."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        statement = _CLAIM_EVENT[dialect == "postgresql"]
+        params = {"participant_id": participant_id, "event_id": event_id, "created_at": utcnow()}
+        return (await self.session.execute(statement, params)).first() is not None
 
     async def mark_event(self, participant_id: int, event_id: str) -> None:
         self.session.add(ProcessedEvent(participant_id=participant_id, event_id=event_id))
@@ -212,16 +263,26 @@ class Repository:
     ) -> list[AnswerRecord]:
         """Every answer ever given, oldest first (an edit is a later row); the person's
         own answers and relatives' views alike unless `perspective` says which."""
-        query = select(Answer).where(Answer.person_id == person_id).order_by(Answer.id)
-        if perspective is not None:
-            query = query.where(Answer.perspective == perspective)
-        rows = list((await self.session.execute(query)).scalars())
-        key = await self.keys.of(person_id) if rows else None
+        if perspective is None:
+            query, params = _HISTORY, {"person_id": person_id}
+        else:
+            query, params = _HISTORY_OF, {"person_id": person_id, "perspective": perspective}
+        rows = (await self.session.execute(query, params)).all()
+        if not rows:
+            return []
+        key = await self.keys.of(person_id)
+
+        def value(blob: bytes) -> Any:
+            return key.decrypt_json(blob, ANSWER)
+
+        def companion(blob: bytes) -> Any:
+            return key.decrypt_json(blob, WITH)
+
         return [
             AnswerRecord(
                 id=row.id,
                 question_id=row.question_id,
-                value=key.decrypt_json(row.value_enc, ANSWER),  # type: ignore[union-attr]
+                value=DECRYPTED.value(person_id, row.value_enc, value),
                 skipped=row.skipped,
                 together=row.together,
                 role=row.role,
@@ -229,7 +290,9 @@ class Repository:
                 created_at=row.created_at,
                 flow_version=row.flow_version,
                 perspective=row.perspective,
-                companion=key.decrypt_json(row.with_enc, WITH) if row.with_enc else None,  # type: ignore[union-attr]
+                companion=DECRYPTED.value(person_id, row.with_enc, companion)
+                if row.with_enc
+                else None,
             )
             for row in rows
         ]
@@ -311,6 +374,7 @@ class Repository:
         """Erase the person and everything that hangs off them; nothing is left behind.
         Their key goes first: from then on no copy of their rows can be read."""
         await self.keys.destroy(person_id)
+        DECRYPTED.forget(person_id)
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
         link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
         await self.session.execute(

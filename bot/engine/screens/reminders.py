@@ -23,19 +23,31 @@ CHOICES = ("default", "weekly", "monthly", "off")
 RESTING = ("welcome", "consent", "who", "name", "deleting")
 
 
-def wants_reminder(flow: Flow, conv: Conversation, answers: Mapping[str, AnswerView]) -> bool:
-    """Stopped in the middle: consented, a topic started, and topics left."""
+def wants_reminder(
+    flow: Flow,
+    conv: Conversation,
+    answers: Mapping[str, AnswerView],
+    items: list[progress.TopicProgress] | None = None,
+) -> bool:
+    """Stopped in the middle: consented, a topic started, and topics left. (`items`: the
+    flow's progress when the caller has it already.)"""
     if not conv.consented or conv.state in RESTING or conv.reminders == "off":
         return False
-    items = progress.flow_progress(flow, answers)
+    items = items if items is not None else progress.flow_progress(flow, answers)
     return any(item.started for item in items) and not all(item.complete for item in items)
 
 
-def all_done(flow: Flow, conv: Conversation, answers: Mapping[str, AnswerView]) -> bool:
+def all_done(
+    flow: Flow,
+    conv: Conversation,
+    answers: Mapping[str, AnswerView],
+    items: list[progress.TopicProgress] | None = None,
+) -> bool:
     """Every topic had: from now on a review is planned now and then."""
     if not conv.consented or conv.state in RESTING:
         return False
-    return all(item.complete for item in progress.flow_progress(flow, answers))
+    items = items if items is not None else progress.flow_progress(flow, answers)
+    return all(item.complete for item in items)
 
 
 def ask(turn: Turn, args: str) -> None:
