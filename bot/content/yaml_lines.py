@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
@@ -42,6 +43,8 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+# libyaml's parser where PyYAML was built with it: the flow loads in a fraction of the time.
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 1_000_000  # the whole shipped flow is about 60 kB
 MAX_DEPTH = 40  # nesting of lists and mappings
 MAX_ALIAS_DEPTH = 2  # an alias may point at something that holds aliases, no deeper
@@ -57,7 +60,7 @@ def load_yaml(path: Path) -> Any:
         raise YamlError(path, 1, f"the file is not UTF-8 text ({exc.reason})") from exc
     try:
         check_shape(path, text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -68,7 +71,7 @@ def load_yaml(path: Path) -> Any:
         raise YamlError(path, line, f"this is not valid YAML: {exc}") from exc
     if node is None:
         raise YamlError(path, 1, "the file is empty")
-    return _convert(path, node)
+    return _convert(path, node, SafeConstructor())
 
 
 def check_shape(path: Path | str, text: str) -> None:
@@ -87,7 +90,7 @@ def check_shape(path: Path | str, text: str) -> None:
             stack[-1][1] += values
             stack[-1][2] = max(stack[-1][2], alias_depth)
 
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=LOADER):
         line = event.start_mark.line + 1 if event.start_mark else 1
         if isinstance(event, yaml.CollectionStartEvent):
             count(1, 0, line)
@@ -118,14 +121,14 @@ def check_shape(path: Path | str, text: str) -> None:
             count(values, alias_depth + 1, line)
 
 
-def _convert(path: Path, node: Node) -> Any:
+def _convert(path: Path, node: Node, scalars: SafeConstructor) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, MappingNode):
         result = LineDict()
         result.line = line
         result.key_lines = {}
         for key_node, value_node in node.value:
-            key = _convert(path, key_node)
+            key = _convert(path, key_node, scalars)
             key_line = key_node.start_mark.line + 1
             if not isinstance(key, str):
                 raise YamlError(path, key_line, f"a key must be a word, not {key!r}")
@@ -135,21 +138,13 @@ def _convert(path: Path, node: Node) -> Any:
                     key_line,
                     f"'{key}' appears twice here (first on line {result.line_of(key)})",
                 )
-            result[key] = _convert(path, value_node)
+            result[key] = _convert(path, value_node, scalars)
             result.key_lines[key] = key_line
         return result
     if isinstance(node, SequenceNode):
-        items = LineList(_convert(path, child) for child in node.value)
+        items = LineList(_convert(path, child, scalars) for child in node.value)
         items.line = line
         items.item_lines = [child.start_mark.line + 1 for child in node.value]
         return items
     assert isinstance(node, ScalarNode)
-    return _scalar(node)
-
-
-def _scalar(node: ScalarNode) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+    return scalars.construct_object(node, deep=True)
