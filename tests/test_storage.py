@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import itertools
 import pkgutil
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from bot.engine import Text
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.services.views import conversation_of
+from bot.storage.answer_cache import DECRYPTED
 from bot.storage.crypto import Cipher, DataKeyError, new_key_text, parse_key
 from bot.storage.models import Answer, Base, ConversationRow, Participant, Person
 from bot.storage.repository import Repository
@@ -530,3 +532,70 @@ async def test_foreign_keys_are_enforced(runtime: Runtime) -> None:
                         value_enc=b"x",
                     )
                 )
+
+
+async def test_a_writer_elsewhere_never_freezes_the_bot(sqlite_url: str, data_key: str) -> None:
+    """Statements run on the event loop's thread (bot.storage.sqlite_inline), but taking
+    the write lock must not: while another program holds it, the bot keeps serving (other
+    tasks run) and the turn goes through as soon as the lock is free."""
+    runtime = await Runtime.create(settings_for(sqlite_url, data_key))
+    try:
+        chat = await chat_for(ConversationService(runtime), "anna").ready()
+        other = sqlite3.connect(sqlite_url.split(":///", 1)[1], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # e.g. a backup or an export, writing
+        turn = asyncio.create_task(chat.open_topic("Wat voor u belangrijk is"))
+        ticks = 0
+        for _ in range(20):  # the loop is free: these run while the turn waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not turn.done(), "the turn waits for the lock"
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(turn, 10)
+        assert ticks == 20
+        assert "Hoe ziet een goede dag" in chat.last_text
+    finally:
+        await runtime.close()
+
+
+async def test_a_change_made_by_another_process_shows_at_the_next_turn(
+    settings: Settings,
+) -> None:
+    """Decrypted answers are kept between turns (bot.storage.answer_cache); the database
+    stays the truth: an answer changed through another process is what the next turn,
+    the summary and the history show, here and there."""
+    here = await Runtime.create(settings)
+    there = await Runtime.create(settings)
+    try:
+        chat = await chat_for(ConversationService(here), "anna").ready()
+        await chat.open_topic("Wat voor u belangrijk is")
+        await chat.say("Een wandeling")
+        assert (await latest(here, "anna"))["goede_dag"] == {"text": "Een wandeling"}
+        elsewhere = chat_for(ConversationService(there), "anna")
+        await elsewhere.command("overzicht")
+        await elsewhere.press("Wat voor u belangrijk is")
+        await elsewhere.press("Beginnen")  # the next open question
+        await elsewhere.press("Terug")  # back to the first
+        await elsewhere.say("Koffie met de buren")
+        assert (await latest(here, "anna"))["goede_dag"] == {"text": "Koffie met de buren"}
+        await chat.command("samenvatting")
+        assert "Koffie met de buren" in chat.said
+        assert "Een wandeling" not in chat.said
+    finally:
+        await here.close()
+        await there.close()
+
+
+async def test_an_erased_person_leaves_nothing_decrypted_in_memory(
+    service: ConversationService, runtime: Runtime
+) -> None:
+    chat = await chat_for(service, "anna").ready()
+    await chat.open_topic("Wat voor u belangrijk is")
+    await chat.say("Een wandeling")
+    await chat.press("3")  # this turn reads the answer above
+    pid = await person_id(runtime, "anna")
+    assert pid is not None
+    assert DECRYPTED._by_person.get(pid), "kept while she chats"
+    await chat.command("verwijderen")
+    await chat.press("Ja, verwijder alles")
+    assert pid not in DECRYPTED._by_person
