@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 import bot.storage
 from bot.config import Settings
-from bot.storage.db import alembic_config, create_engine, migrate
+from bot.storage.db import SCHEMA_HEAD, alembic_config, create_engine, migrate
 from bot.storage.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +96,13 @@ def test_migrations_form_one_line() -> None:
     script = ScriptDirectory.from_config(alembic_config())
     assert len(script.get_heads()) == 1
     assert len(script.get_bases()) == 1
+
+
+def test_the_schema_head_a_start_compares_with_is_the_newest_migration() -> None:
+    """A start on a current database skips Alembic by comparing with SCHEMA_HEAD: a new
+    migration must move it, or no database would ever get the new migration."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head == SCHEMA_HEAD, f"set SCHEMA_HEAD in bot/storage/db.py to {head!r}"
 
 
 def test_three_processes_migrating_at_once_all_succeed(postgres_url: str) -> None:

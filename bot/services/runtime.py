@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,7 +19,7 @@ from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
 from bot.services.review import first_screen_questions
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
-from bot.storage.db import alembic_config, create_engine, migrate, session_factory
+from bot.storage.db import SCHEMA_HEAD, create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
 from bot.storage.person_keys import open_keys
 
@@ -115,16 +113,8 @@ async def migrate_only(settings: Settings) -> str | None:
         await db.dispose()
 
 
-async def schema_revision(db: AsyncEngine) -> str | None:
-    """The revision the database is at (None before the first migration)."""
-    async with db.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
-
-
 def newest_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return SCHEMA_HEAD
 
 
 KEY_CHECK = b"tijdig key check"

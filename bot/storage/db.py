@@ -7,14 +7,11 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.util.exc import CommandError
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -23,7 +20,15 @@ from bot.storage.models import Base
 from bot.storage.person_keys import ERASED
 from bot.storage.sqlite_inline import inline_creator
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+
+# The newest migration. A start on a current database reads this and never imports
+# Alembic (about 11 MB of memory and a good part of start-up); tests/test_migrations.py
+# checks that it names Alembic's head.
+SCHEMA_HEAD = "0100"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -116,6 +121,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -124,6 +131,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> str | None:
+    from alembic import command
+    from alembic.migration import MigrationContext
+    from alembic.util.exc import CommandError
+
     tables = set(inspect(connection).get_table_names())
     ours = sorted(tables & set(Base.metadata.tables))
     if ours and "alembic_version" not in tables:
@@ -150,9 +161,22 @@ async def migrate(engine: AsyncEngine) -> str | None:
     several processes at once: on PostgreSQL they queue on an advisory lock (held until
     this transaction ends), so the first migrates and the others find the schema current.
     SQLite's BEGIN IMMEDIATE already lets only one writer in. Returns the revision."""
+    if await schema_revision(engine) == SCHEMA_HEAD:
+        return SCHEMA_HEAD  # the common start: nothing to do, no Alembic loaded
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
             )
         return await connection.run_sync(_upgrade)
+
+
+async def schema_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at (None before the first migration)."""
+    async with engine.connect() as connection:
+        try:
+            return (
+                await connection.execute(text("SELECT version_num FROM alembic_version"))
+            ).scalar()
+        except DBAPIError:  # no such table yet (an empty database)
+            return None

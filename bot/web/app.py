@@ -38,8 +38,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
 from bot.services.limits import SharedClientLimit, limit_storage
-from bot.services.runtime import newest_revision, schema_revision
+from bot.services.runtime import newest_revision
 from bot.services.sharing import Access, ShareLinks
+from bot.storage.db import schema_revision
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
     STYLESHEET,
