@@ -271,6 +271,12 @@ async def main(args: argparse.Namespace) -> None:
     }
     if args.redis:
         env["REDIS_URL"] = args.redis
+    # As a deployment does (docs/deployment.md): the schema first, so start-up and memory
+    # are those of the usual start, on a current database (a first start adds Alembic).
+    migrate = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "migrate", cwd=ROOT, env=env
+    )
+    assert await migrate.wait() == 0, "python -m bot migrate failed"
     started = time.monotonic()
     processes = []
     if args.processes:  # webhook mode, N processes behind a round-robin "load balancer"

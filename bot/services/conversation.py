@@ -172,7 +172,8 @@ class ConversationService:
                 if order is not None and record is not None and order < (record.last_order or 0):
                     log.info("stale event ignored participant=%s", participant.id)
                     return stale_reply(event, stored.locale)
-                participant.blocked_at = None  # they wrote to us, so they can be reached again
+                if participant.blocked_at is not None:  # they wrote to us: reachable again
+                    participant.blocked_at = None
                 answers, context = await self._turn_data(repo, participant, stored, context)
             conversation, outcome = runtime.engine.handle(stored, answers, event, context)
             if invite is not None and conversation.state in ("welcome", "relative"):

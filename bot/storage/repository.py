@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +63,18 @@ _CLAIM_EVENT = tuple(
     .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
     .returning(ProcessedEvent.__table__.c.id)
     for insert in (sqlite_insert, postgresql_insert)
+)
+_ADD_ANSWER = insert(Answer.__table__)
+_CONVERSATION = ConversationRow.__table__
+_SAVE_CONVERSATION = (
+    update(_CONVERSATION)
+    .where(_CONVERSATION.c.participant_id == bindparam("pid"))
+    .values(
+        state=bindparam("state"),
+        context_enc=bindparam("context_enc"),
+        last_order=bindparam("last_order"),
+        updated_at=bindparam("updated_at"),
+    )
 )
 _RECORD_COLUMNS = (
     Answer.id,
@@ -206,10 +218,15 @@ class Repository:
                     participant_id=participant_id, state=state, context_enc=blob, last_order=order
                 )
             )
-        else:
-            row.state, row.context_enc = state, blob
-            if order is not None:
-                row.last_order = max(order, row.last_order or order)
+            return
+        last_order = row.last_order if order is None else max(order, row.last_order or order)
+        values = {"state": state, "context_enc": blob, "last_order": last_order}
+        # One UPDATE at once (Core); the loaded row is told, without a second write.
+        await self.session.execute(
+            _SAVE_CONVERSATION, {**values, "pid": participant_id, "updated_at": utcnow()}
+        )
+        for name, value in values.items():
+            set_committed_value(row, name, value)
 
     # -- events ---------------------------------------------------------------------------------
     async def claim_event(self, participant_id: int, event_id: str) -> bool:
@@ -238,25 +255,22 @@ class Repository:
         companion: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> None:
-        self.session.add(
-            Answer(
-                created_at=at or utcnow(),
-                person_id=participant.person_id,
-                participant_id=participant.id,
-                question_id=question_id,
-                flow_version=flow_version,
-                value_enc=(await self.keys.of(participant.person_id)).encrypt_json(value, ANSWER),
-                skipped=skipped,
-                together=together,
-                role=participant.role,
-                perspective=perspective,
-                with_enc=(
-                    (await self.keys.of(participant.person_id)).encrypt_json(companion, WITH)
-                    if companion
-                    else None
-                ),
-            )
-        )
+        """One INSERT, at once (Core: the ORM's unit of work costs more than the write)."""
+        key = await self.keys.of(participant.person_id)
+        row = {
+            "created_at": at or utcnow(),
+            "person_id": participant.person_id,
+            "participant_id": participant.id,
+            "question_id": question_id,
+            "flow_version": flow_version,
+            "value_enc": key.encrypt_json(value, ANSWER),
+            "skipped": skipped,
+            "together": together,
+            "role": participant.role,
+            "perspective": perspective,
+            "with_enc": key.encrypt_json(companion, WITH) if companion else None,
+        }
+        await self.session.execute(_ADD_ANSWER, row)
 
     async def answer_history(
         self, person_id: int, *, perspective: str | None = None
