@@ -162,6 +162,15 @@ async def test_nothing_is_sent_to_a_chat_known_to_have_blocked_the_bot(box: Box)
     assert [(r.kind, r.outcome) for r in await box.rows()] == [("reminder", "blocked")]
 
 
+async def test_writing_again_after_unblocking_brings_reminders_back(box: Box) -> None:
+    await stop_halfway(box.chat)
+    await box.service.mark_blocked(box.channel.name, "anna")
+    await box.chat.press("3")  # she unblocked the bot and answers again, then stops
+    box.clock.advance(days=3)
+    [reminder] = await box.send()
+    assert "Verder" in [b.label for b in reminder.flat_buttons]
+
+
 async def test_nothing_before_consent_and_nothing_after_erasing(box: Box) -> None:
     stranger = box.channel.chat("stranger")
     await stranger.start()  # only looked; said nothing yet
