@@ -9,6 +9,7 @@ set, else in PostgreSQL (the `rate_schedule` table).
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -252,3 +253,24 @@ async def test_database_client_limit_alone(migrated: str) -> None:
         assert await second.take(uuid.uuid4().hex) is None, "other clients are not affected"
     finally:
         await db.dispose()
+
+
+async def test_a_store_that_does_not_answer_leaves_the_process_its_own_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A reply is never lost to a database (or Redis) hiccup: the call takes a slot from
+    the process's own schedule, and the log says so once, without the URL."""
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+asyncpg://postgres:secret@127.0.0.1:{port}/nowhere"
+    budget = SendBudget(50, None, "k", database_url=url)
+    try:
+        with caplog.at_level("WARNING"):
+            waits = [await budget.take() for _ in range(3)]
+    finally:
+        await budget.close()
+    assert len(waits) == 3
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "postgresql not answering" in warnings[0], warnings
+    assert "secret" not in caplog.text
