@@ -239,8 +239,6 @@ class FakeBotAPI:
         self._callback_ids: set[str] = set()
         self._files: dict[str, StoredFile] = {}
         self._failures: dict[str, list[_Failure]] = {}
-        self._holds: dict[str, asyncio.Event] = {}
-        self._held: dict[str, int] = {}
         self._poll_generation = 0
         self._active_polls = 0
         self._closing = False
@@ -317,8 +315,6 @@ class FakeBotAPI:
         if self._server is None or self._task is None:
             return
         self._closing = True
-        for method in list(self._holds):
-            self.release(method)
         self._notify()
         self._server.should_exit = True
         self._server.exit_requested.set()
@@ -584,20 +580,6 @@ class FakeBotAPI:
         failure = _Failure(error_code, description, parameters)
         self._failures.setdefault(method.lower(), []).append(failure)
 
-    def hold(self, method: str) -> None:
-        """Keep calls of `method` waiting (unanswered) until release(method): a slow
-        Telegram, or a turn caught in flight. `holding(method)` counts the waiting calls."""
-        self._holds.setdefault(method.lower(), asyncio.Event())
-
-    def release(self, method: str) -> None:
-        """Answer the held calls of `method`, and the later ones at once."""
-        gate = self._holds.pop(method.lower(), None)
-        if gate is not None:
-            gate.set()
-
-    def holding(self, method: str) -> int:
-        return self._held.get(method.lower(), 0)
-
     def add_method(
         self, method: str, handler: Callable[[JSON, dict[str, ReceivedFile]], Any]
     ) -> None:
@@ -776,14 +758,6 @@ class FakeBotAPI:
             return JSONResponse(exc.body(), status_code=exc.error_code)
         known = self._methods.get(name.lower())
         call = Call(known[0] if known else name, params, files, arrived)
-        gate = self._holds.get(name.lower())
-        if gate is not None:
-            self._held[name.lower()] = self.holding(name) + 1
-            self._notify()
-            try:
-                await gate.wait()
-            finally:
-                self._held[name.lower()] -= 1
         try:
             if known is None:
                 raise ApiError(404, "Not Found: method not found")

@@ -331,16 +331,3 @@ async def test_application_replies_to_start(api: FakeBotAPI) -> None:
     methods = [call.method for call in api.calls]
     assert methods[:2] == ["getMe", "deleteWebhook"]
     assert "getUpdates" in methods
-
-
-async def test_held_calls_wait_until_released(api: FakeBotAPI, bot: Bot) -> None:
-    """`hold` keeps a method's calls unanswered (a turn caught in flight) until `release`."""
-    api.hold("sendMessage")
-    sending = asyncio.create_task(bot.send_message(CHAT, "Even wachten"))
-    await api.wait_for(lambda: api.holding("sendMessage") == 1)
-    assert not sending.done() and api.sent_messages(CHAT) == []
-    await bot.get_me()  # other methods are answered meanwhile
-    api.release("sendMessage")
-    assert (await sending).text == "Even wachten"
-    assert api.holding("sendMessage") == 0
-    assert (await bot.send_message(CHAT, "Meteen")).text == "Meteen"
