@@ -122,6 +122,7 @@ class SendBudget:
         self._db: AsyncEngine | None = None
         self._local_tat = 0.0
         self._degraded = False
+        self.clock = time.time  # Redis and memory schedule on this clock; PostgreSQL on its own
         if redis_url:
             import redis.asyncio as aioredis
 
@@ -162,7 +163,7 @@ class SendBudget:
                     log.info("send budget: %s answers again", self.backend)
                 self._degraded = False
                 return None if wait_ms is None else wait_ms / 1000
-        now = time.time() * 1000
+        now = self.clock() * 1000
         tat = max(self._local_tat, now)
         if tat - now > max_wait_ms:
             return None
@@ -171,7 +172,7 @@ class SendBudget:
 
     async def _reserve_shared(self, max_wait_ms: float) -> float | None:
         if self._script is not None:
-            now = time.time() * 1000
+            now = self.clock() * 1000
             wait = int(
                 await self._script(keys=[self.key], args=[now, self.interval_ms, max_wait_ms])
             )
