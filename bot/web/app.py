@@ -99,6 +99,7 @@ PUBLIC_SEGMENTS = frozenset(
         "tijdig",
         "robots.txt",
         "health",
+        "ready",
         "favicon.ico",
         "pdf",
         "txt",
