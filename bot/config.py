@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Webhook mode: after this long, an update a process received but did not finish
     # (it died) is taken over by another process.
     inbox_lease_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # On SIGTERM: how long to finish the turns in flight before stopping anyway.
+    shutdown_grace_seconds: Annotated[float, Field(gt=0, le=600)] = 20.0
     # Chat-bound Bot API calls per second for the whole bot (Telegram's flood limit is about
     # 30); 0 turns the limiter off (a local Bot API server, tests).
     telegram_rate_limit: Annotated[int, Field(ge=0, le=10_000)] = 30

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable
 
 from bot.channels.base import Channel, Notifier
 from bot.config import ConfigError, Settings
@@ -39,6 +40,12 @@ async def run_channel(
     "your summary was opened") for the channels of this process. `channel=None` serves
     only the web app (`python -m bot serve`); `notifiers` then send for channels that are
     not running here.
+
+    Stopping is graceful, for a roll-out behind a load balancer: at once `/ready` and the
+    webhook answer 503 (the balancer sends updates to another process; Telegram sends
+    them again), then the outbox round and the turns in flight finish and their replies
+    go out, for at most SHUTDOWN_GRACE_SECONDS; what is unfinished by then stays in the
+    webhook inbox, where another process takes it over.
     """
     if stop is None:  # an interactive channel lets Ctrl-C interrupt its prompt directly
         interactive = channel is not None and channel.interactive
@@ -80,13 +87,19 @@ async def run_channel(
             )
         await _until_done(channel, stop)
     finally:
+        if web_app is not None:
+            web_app.refuse_updates()
+        log.info(
+            "stopping: finishing what is in flight (at most %s s)", settings.shutdown_grace_seconds
+        )
+        deadline = asyncio.get_running_loop().time() + settings.shutdown_grace_seconds
         outbox_stop.set()
-        for task in (outbox_task, housekeeping):
-            if task is not None:
-                await asyncio.gather(task, return_exceptions=True)
+        tasks = [task for task in (outbox_task, housekeeping) if task is not None]
+        if tasks:
+            await _within(deadline, asyncio.gather(*tasks, return_exceptions=True), "outbox")
         if channel is not None and started:
             outbox.unregister(channel.name)
-            await channel.stop()
+            await _within(deadline, channel.stop(), "turns in flight")
         if web_app is not None:
             await web_app.stop()
         for notifier in notifiers or []:
@@ -94,6 +107,16 @@ async def run_channel(
                 await notifier.close()
         await runtime.close()
     return 0
+
+
+async def _within(deadline: float, work: Awaitable[object], what: str) -> None:
+    """Let `work` finish by `deadline`; past it, stop waiting (it is cancelled) and go on
+    shutting down, so a hung call never keeps the process from exiting."""
+    remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+    try:
+        await asyncio.wait_for(work, remaining)
+    except TimeoutError:
+        log.warning("shutdown: %s not finished in time; stopping anyway", what)
 
 
 async def _until_done(channel: Channel | None, stop: asyncio.Event) -> None:

@@ -439,7 +439,7 @@ def build_application(settings: Settings, channel: TelegramChannel) -> Applicati
     )
     if settings.telegram_rate_limit:  # 0: no limiter (a local Bot API server, tests)
         key = f"send:{namespace(token)}"
-        budget = SendBudget(settings.telegram_rate_limit, settings.redis_url, key)
+        budget = SendBudget.for_settings(settings, key)
         builder = builder.rate_limiter(SharedFloodLimiter(budget))
     builder = _with_base_url(builder, settings)
     if settings.telegram_webhook_url:

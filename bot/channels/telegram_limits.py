@@ -1,9 +1,9 @@
 """Telegram's flood limit as one budget for the whole bot, shared by every process.
 
 `TELEGRAM_RATE_LIMIT` chat-bound calls (those with a `chat_id`: sends and edits) in any
-one second, spaced evenly, scheduled in Redis when `REDIS_URL` is set
-(bot.services.limits). Calls without a chat (answering a button press, getMe) are not
-counted, as Telegram does not count them.
+one second, spaced evenly, scheduled in Redis when `REDIS_URL` is set, else in PostgreSQL,
+else (SQLite) in memory (bot.services.limits). Calls without a chat (answering a button
+press, getMe) are not counted, as Telegram does not count them.
 Replies go first: a notice (`rate_limit_args=NOTICE`) waits while replies are queued.
 When Telegram still answers 429, the call waits `retry_after` and tries again.
 """

@@ -5,7 +5,8 @@ and the summary links; the Telegram channel registers the webhook once the app l
 
 Nothing acknowledged is lost: `store` commits the update to the database inbox before
 Telegram gets its 200. When the inbox cannot be written, Telegram gets a 503 and sends the
-update again later.
+update again later. So it does while the process is stopping (SIGTERM): behind a load
+balancer the update goes to another process; it is not queued where nobody will take it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def webhook_route(
         if not hmac.compare_digest(given.encode(), secret.encode()):
             log.warning("webhook post with a wrong or missing secret refused")
             return Response(status_code=403)
+        if getattr(request.app.state, "stopping", False) or not application.running:
+            return Response(status_code=503)  # stopping: another process, or a retry
         body = await request.body()
         if len(body) > MAX_UPDATE_BYTES:
             return Response(status_code=413)

@@ -30,12 +30,13 @@ async def run_housekeeping(
     while not stop.is_set():
         try:
             purged = await purge_expired(runtime.sessions, clock(), runtime.settings)
-            if purged.events or purged.links:
+            if purged.events or purged.links or purged.rate_rows:
                 log.info(
-                    "retention: %d event ids, %d links, %d link openings deleted",
+                    "retention: %d event ids, %d links, %d link openings, %d rate rows deleted",
                     purged.events,
                     purged.links,
                     purged.link_accesses,
+                    purged.rate_rows,
                 )
         except Exception as exc:  # the database was briefly away: next round
             log.warning("retention round failed: %s", type(exc).__name__)

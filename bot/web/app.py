@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
-from bot.services.limits import SharedClientLimit, limit_storage
+from bot.services.limits import DatabaseClientLimit, SharedClientLimit, limit_storage
 from bot.services.runtime import newest_revision
 from bot.services.sharing import Access, ShareLinks
 from bot.storage.db import schema_revision
@@ -55,6 +55,20 @@ from bot.summary.text import render_text
 from bot.web.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
+
+ClientLimit = RateLimiter | SharedClientLimit | DatabaseClientLimit
+
+
+def client_limit(runtime: Any) -> ClientLimit:
+    """The share-link rate limit that every process shares: in Redis when REDIS_URL is set,
+    else in PostgreSQL; on SQLite (one process) in memory."""
+    settings = runtime.settings
+    if settings.redis_url:
+        return SharedClientLimit(limit_storage(settings))
+    if not settings.is_sqlite:
+        return DatabaseClientLimit(runtime.db)
+    return RateLimiter()
+
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -86,6 +100,7 @@ PUBLIC_SEGMENTS = frozenset(
         "tijdig",
         "robots.txt",
         "health",
+        "ready",
         "favicon.ico",
         "pdf",
         "txt",
@@ -176,7 +191,7 @@ class SummaryWeb:
         self,
         runtime: Any,
         sharing: ShareLinks,
-        limiter: RateLimiter | SharedClientLimit,
+        limiter: ClientLimit,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
@@ -441,7 +456,10 @@ class SummaryWeb:
         return PlainTextResponse("ok")
 
     async def ready(self, request: Request) -> Response:
-        """The database answers and has the schema this version needs: send traffic here."""
+        """The database answers and has the schema this version needs: send traffic here.
+        Not while stopping (SIGTERM): the load balancer should send it elsewhere."""
+        if request.app.state.stopping:
+            return PlainTextResponse("stopping", status_code=503)
         try:
             current = await schema_revision(self.runtime.db)
         except Exception as exc:
@@ -482,18 +500,15 @@ def create_app(
     runtime: Any,
     service: Any,
     *,
-    rate_limiter: RateLimiter | SharedClientLimit | None = None,
+    rate_limiter: ClientLimit | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     """The Starlette app. Links are opened through `service.share_links` (its clock is the
     app's clock; chat notices go through its outbox); `routes` lets a channel add its
     own (e.g. a Telegram webhook)."""
     sharing = service.share_links
-    if rate_limiter is None:  # several processes share one limit through Redis
-        redis = runtime.settings.redis_url
-        rate_limiter = (
-            SharedClientLimit(limit_storage(runtime.settings)) if redis else RateLimiter()
-        )
+    if rate_limiter is None:
+        rate_limiter = client_limit(runtime)
     web = SummaryWeb(runtime, sharing, rate_limiter)
     app = Starlette(
         routes=[
@@ -515,4 +530,5 @@ def create_app(
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.state.sharing = sharing
     app.state.web = web
+    app.state.stopping = False  # set on SIGTERM (bot.web.server.BackgroundWeb.refuse_updates)
     return app

@@ -1,8 +1,9 @@
 """A token bucket per client, in this process's memory.
 
-Good for one process. With several web processes behind a load balancer each would keep
-its own buckets, so with REDIS_URL set the app uses `bot.services.limits.SharedClientLimit`
-instead (the same `take`), whose counters all processes share.
+Good for one process (SQLite). With several web processes behind a load balancer each
+would keep its own buckets, so the app then uses a limit all processes share (the same
+`take`): `SharedClientLimit` in Redis when REDIS_URL is set, else `DatabaseClientLimit`
+in PostgreSQL (bot.services.limits).
 """
 
 from __future__ import annotations

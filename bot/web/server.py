@@ -77,6 +77,13 @@ class BackgroundWeb:
     task: asyncio.Task[None] | None
     host: str
     port: int
+    app: Any = None
+
+    def refuse_updates(self) -> None:
+        """Stopping: `/ready` and a channel's webhook answer 503 from now on, so the load
+        balancer sends requests to another process (summary pages are still served)."""
+        if self.app is not None:
+            self.app.state.stopping = True
 
     @property
     def running(self) -> bool:
@@ -130,7 +137,7 @@ async def start_background(
         if server.started or task.done():
             break
         await asyncio.sleep(0.01)
-    handle = BackgroundWeb(server, task, settings.web_host, port)
+    handle = BackgroundWeb(server, task, settings.web_host, port, app)
     if not server.started:
         await handle.stop()
         sock.close()
