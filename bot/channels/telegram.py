@@ -350,8 +350,9 @@ class TelegramChannel:
         if not isinstance(reply, Message) or not reply.buttons or reply.redraw or reply.lasting:
             return False
         chat_id = pressed.chat.id
-        if self.live_keyboards.get(chat_id, pressed.message_id) != pressed.message_id:
-            return False  # a newer screen is below: the next question goes under it
+        live = self.live_keyboards.get(chat_id)
+        if live is not None and live > pressed.message_id:
+            return False  # a newer screen is below (ids grow): the next question goes under it
         text = grown_text(pressed.text, handled.echo, reply.text)
         if text is None:
             return False
@@ -367,7 +368,7 @@ class TelegramChannel:
             log.info("chat blocked the bot; marking participant and not retrying")
             await self.service.mark_blocked(self.name, str(chat_id))
             return True
-        self._live(chat_id, pressed.message_id)
+        await self.replace_live_keyboard(pressed.get_bot(), chat_id, pressed.message_id)
         return True
 
     async def mark_pressed(self, pressed: Any, handled: Handled) -> None:
@@ -467,17 +468,14 @@ class TelegramChannel:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         if markup is not None and not lasting:  # a side list's buttons stay usable
-            await self.replace_live_keyboard(context, chat_id, sent.message_id)
+            await self.replace_live_keyboard(context.bot, chat_id, sent.message_id)
 
-    async def replace_live_keyboard(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
-    ) -> None:
+    async def replace_live_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
         """The new screen's message is the live one; the previous one loses its buttons only
         when the send budget has room (TIDY): a reply to someone never waits behind it, and
         a tap on buttons left behind is answered kindly by the engine."""
         previous = self._live(chat_id, message_id)
         if previous is not None and previous != message_id:
-            bot = context.bot
             tidy = {"rate_limit_args": TIDY} if getattr(bot, "rate_limiter", None) else {}
             with contextlib.suppress(BadRequest, Skipped):
                 await bot.edit_message_reply_markup(chat_id, previous, reply_markup=None, **tidy)
