@@ -390,6 +390,12 @@ async def test_a_double_tap_records_one_answer(
     assert texts(sent).count("Denkt u erover om te verhuizen?") >= 1
     answered = [c for c in api.answered_callbacks]
     assert len(answered) >= 2, "every callback query is answered"
+    # The first tap grew the question into the next one; the second, on the same message,
+    # was told kindly where we are, with the next question and its buttons below.
+    grown = api.message(1002, message["message_id"])
+    assert grown is not None and "✓ Waar zorg is" in grown["text"]
+    assert api.messages(1002)[-1]["text"].endswith("Denkt u erover om te verhuizen?")
+    assert "Ja" in piet.last_buttons
 
 
 async def test_a_redelivered_update_is_handled_once(
