@@ -74,7 +74,7 @@ class SendBudget:
     the fake Bot API see more than the limit in a second.)
     """
 
-    MARGIN = 1.2  # slots 20% further apart than the limit says: jitter on the way there
+    MARGIN = 1.1  # slots 10% further apart than the limit says: jitter on the way there
     NOTICE_MAX_QUEUE_MS = 200
 
     def __init__(self, per_second: int, redis_url: str | None, key: str) -> None:
