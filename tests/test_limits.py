@@ -46,8 +46,12 @@ async def test_three_processes_share_one_send_budget(redis_url: str) -> None:
     for budget in shared:
         await budget.close()
     assert len(times) == 36
-    assert in_any_second(times) <= per_second
-    assert max(times) - min(times) >= 1.0, "36 calls at 15/s take more than two windows"
+    # One budget for the three: 36 calls over 35 slots (each process with its own would
+    # be done in a third of that). A stall of this busy test process only adds time, but
+    # may let a call or two of the slots it slept through go together (the margin's job).
+    interval = shared[0].interval_ms / 1000
+    assert max(times) - min(times) >= 35 * interval - 0.05, "spaced as one budget"
+    assert in_any_second(times) <= per_second + 2
 
 
 async def test_replies_go_before_notices(redis_url: str) -> None:
