@@ -46,11 +46,11 @@ async def test_three_processes_share_one_send_budget(redis_url: str) -> None:
     for budget in shared:
         await budget.close()
     assert len(times) == 36
-    # One budget for the three: 36 calls over 35 slots (each process with its own would
-    # be done in a third of that). A stall of this busy test process only adds time, but
-    # may let a call or two of the slots it slept through go together (the margin's job).
+    # One budget for the three: 36 calls over 35 slots; each process with its own would
+    # be done after 11. A stall of this busy test process may stamp the first call late,
+    # or let a call or two of the slots it slept through go together (the margin's job).
     interval = shared[0].interval_ms / 1000
-    assert max(times) - min(times) >= 35 * interval - 0.05, "spaced as one budget"
+    assert max(times) - min(times) >= 25 * interval, "spaced as one budget"
     assert in_any_second(times) <= per_second + 2
 
 
