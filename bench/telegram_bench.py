@@ -12,7 +12,8 @@ update; its latency is from the moment the update is available to the first Bot 
 about that chat that follows (the edit or the next question).
 
 Prints: answers/s, first-reply p50/p99/max, the bot process's CPU ms per answer (from
-/proc), peak RSS, Bot API calls per answer by method, 429s, and start-up time. Numbers
+/proc), peak RSS, Bot API calls per answer by method (all, and the chat-bound ones that
+Telegram's flood limit counts), 429s, and start-up time. Numbers
 only; nothing passes or fails. `--flood 30` makes the fake answer 429 (retry_after 1)
 above 30 chat-bound calls in any second, as Telegram does; `--rate-limit 30` sets the
 bot's TELEGRAM_RATE_LIMIT (0: limiter off). `--processes 3` starts three processes in
@@ -323,7 +324,8 @@ async def main(args: argparse.Namespace) -> None:
         cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
         answers = len(latencies)
         methods = collections.Counter(c.method for c in api.calls[mark:])
-        chat_bound = sum(1 for c in api.calls[mark:] if c.chat_id is not None)
+        bound = collections.Counter(c.method for c in api.calls[mark:] if c.chat_id is not None)
+        chat_bound = sum(bound.values())
         print(
             f"database={args.database} users={args.users} answers/user={args.answers} "
             f"think={args.think}s stored={args.stored} rate_limit={args.rate_limit} "
@@ -340,7 +342,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"start-up s          {startup:8.2f}")
         per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(methods.items()))
         print(f"calls per answer    {sum(methods.values()) / answers:.2f}: {per}")
-        print(f"chat-bound/answer   {chat_bound / answers:.2f}")
+        per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(bound.items()))
+        print(f"chat-bound/answer   {chat_bound / answers:.2f}: {per}")
         print(f"429 refused         {api.flood_refused - refused_before}")
     finally:
         for process in processes:

@@ -210,7 +210,12 @@ class Person:
     async def replies(self, mark: int, wait: str) -> None:
         def arrived() -> bool | None:
             sent = self.api.sent_messages(self.chat_id, since=mark)
-            return any(wait in (m.get("text") or "") for m in sent) or None
+            # a button answer shows the next question by editing the pressed message
+            edited = [
+                c.result for c in self.api.calls_for("editMessageText", self.chat_id, since=mark)
+            ]
+            shown = [m for m in sent + edited if isinstance(m, dict)]
+            return any(wait in (m.get("text") or "") for m in shown) or None
 
         try:
             await self.api.wait_for(arrived, timeout=30)

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels import telegram_format
 from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram_limits import SharedFloodLimiter
 from bot.config import Settings, load_settings
 from bot.host import run_channel
 from bot.storage.models import Answer, Participant
@@ -33,17 +35,14 @@ class RunningBot:
         self.api = api
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[int] | None = None
+        self.channel: TelegramChannel | None = None
 
     async def start(self) -> None:
         self.stop_event = asyncio.Event()
         mark = self.api.mark()
+        self.channel = TelegramChannel(self.settings, poll_timeout=1)
         self.task = asyncio.create_task(
-            run_channel(
-                self.settings,
-                TelegramChannel(self.settings, poll_timeout=1),
-                web=False,
-                stop=self.stop_event,
-            )
+            run_channel(self.settings, self.channel, web=False, stop=self.stop_event)
         )
         await self.api.wait_for_call("getUpdates", since=mark, timeout=15)
 
@@ -76,7 +75,7 @@ class Person:
         self.api.push_callback(
             self.chat_id, data, message_id=message["message_id"], language_code=self.language
         )
-        return await self.replies(mark, wait, buttons)
+        return await self.replies(mark, wait, buttons, pressed=message)
 
     def find_button(self, label: str) -> tuple[dict[str, Any], str]:
         for message in reversed(self.api.messages(self.chat_id)):
@@ -87,13 +86,20 @@ class Person:
         raise AssertionError(f"no button {label!r}; last text: {self.api.last_text(self.chat_id)}")
 
     async def replies(
-        self, mark: int, wait: str | None, buttons: bool = True
+        self,
+        mark: int,
+        wait: str | None,
+        buttons: bool = True,
+        *,
+        pressed: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Wait until the bot has sent something containing `wait` and (unless `buttons` is
-        false) a message with buttons, then return everything sent to this chat since `mark`."""
+        """Wait until the bot has shown something containing `wait` and (unless `buttons` is
+        false) a message with buttons, then return everything shown in this chat since `mark`:
+        the messages sent, and what an edit added to the `pressed` message (the choice, the
+        next question in place) as a message of its own."""
 
         def arrived() -> list[dict[str, Any]] | None:
-            sent = self.api.sent_messages(self.chat_id, since=mark)
+            sent = self.shown(mark, pressed)
             if wait is not None and not any(wait in (m.get("text") or "") for m in sent):
                 return None
             if buttons and not any(m.get("reply_markup") for m in sent):
@@ -101,6 +107,24 @@ class Person:
             return sent
 
         return await self.api.wait_for(arrived, timeout=10)
+
+    def shown(self, mark: int, pressed: dict[str, Any] | None) -> list[dict[str, Any]]:
+        if pressed is None:
+            return self.api.sent_messages(self.chat_id, since=mark)
+        before = pressed.get("text") or ""
+        shown = []
+        for call in self.api.calls[mark:]:
+            if not call.ok or call.chat_id != self.chat_id or not isinstance(call.result, dict):
+                continue
+            if call.method in ("editMessageText", "editMessageReplyMarkup"):
+                if call.result["message_id"] != pressed["message_id"]:
+                    continue
+                text = call.result.get("text") or ""
+                added = text[len(before) :].lstrip("\n") if text.startswith(before) else text
+                shown.append({**call.result, "text": added})
+            elif call.method in ("sendMessage", "sendDocument", "sendPhoto"):
+                shown.append(call.result)
+        return shown
 
     @property
     def last_buttons(self) -> list[str]:
@@ -192,8 +216,10 @@ async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
     await anna.taps("In mijn eigen huis", wait="Denkt u erover om te verhuizen?")
     edited = api.message(1001, question["message_id"])
     assert edited is not None
-    assert edited["text"].endswith("✓ In mijn eigen huis"), "the answered question shows the choice"
-    assert not edited.get("reply_markup"), "and its old buttons are gone"
+    answered, _, below = edited["text"].partition("\n\n✓ In mijn eigen huis\n\n")
+    assert answered == question["text"], "the answered question shows the choice"
+    assert below.endswith("Denkt u erover om te verhuizen?"), "and the next question below it"
+    assert "In mijn eigen huis" not in anna.last_buttons, "its old buttons are gone"
 
     await anna.taps("Terug", wait="Uw antwoord tot nu toe: In mijn eigen huis")
     sent = await anna.taps("Uitleg", wait="Waar wilt u het liefst wonen")
@@ -217,9 +243,93 @@ async def test_a_whole_topic_by_buttons_and_text_ends_up_in_the_summary(
     assert "Een goede dag: overgeslagen" in summary
 
 
-async def test_a_typed_answer_takes_the_buttons_off_the_question_it_answered(
+async def test_a_button_answer_is_one_edit_that_shows_the_choice_and_the_next_question(
     bot: RunningBot, api: FakeBotAPI
 ) -> None:
+    """One chat-bound call per button answer (Telegram allows about 30 a second per bot):
+    the pressed question grows into the next one, and every earlier answer stays readable."""
+    ank = Person(api, 1011)
+    await ank.onboard("Ank")
+    await ank.taps("Wonen")
+    await ank.taps("Beginnen", wait="nog ongeveer")
+    question = api.messages(1011)[-1]
+    mark = api.mark()
+    await ank.taps("In mijn eigen huis", wait="Denkt u erover om te verhuizen?")
+    await ank.taps("Ja", wait="Waar zou u naartoe willen?")
+    assert api.messages(1011)[-1]["message_id"] == question["message_id"], "no new message"
+    # The chat's updates are handled in order, so every call the two taps made comes
+    # before the first message sent in reply to this command.
+    await ank.says("/verder", wait="Waar zou u naartoe willen?")
+    chat_bound = [c.method for c in api.calls[mark:] if c.chat_id == 1011]
+    taps = chat_bound[: chat_bound.index("sendMessage")]
+    assert taps == ["editMessageText", "editMessageText"], chat_bound
+    assert len(api.calls_for("answerCallbackQuery", since=mark)) == 2, "each tap is answered"
+
+    shown = api.message(1011, question["message_id"])
+    assert shown is not None
+    text = shown["text"]
+    first = text.index("Waar wilt u het liefst wonen als u ouder wordt?")
+    assert first < text.index("✓ In mijn eigen huis") < text.index("Denkt u erover")
+    assert text.index("Denkt u erover") < text.index("✓ Ja") < text.index("Waar zou u naartoe")
+    assert text.endswith("Waar zou u naartoe willen?")
+    buttons = [b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    assert "Overslaan" in buttons and "Ja" not in buttons, "the next question's own buttons"
+
+
+async def test_a_long_run_of_answers_goes_on_in_a_new_message_at_the_cap(
+    bot: RunningBot, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past GROWN_MAX the message stops growing: the choice goes on it as before, and the
+    next question comes as a new message, which grows from there."""
+    bas = Person(api, 1012)
+    await bas.onboard("Bas")
+    await bas.taps("Wonen")
+    await bas.taps("Beginnen", wait="nog ongeveer")
+    grown = api.messages(1012)[-1]
+    monkeypatch.setattr(telegram_format, "GROWN_MAX", len(grown["text"]) + 30)
+    mark = api.mark()
+    await bas.taps("In mijn eigen huis", wait="Denkt u erover om te verhuizen?")
+    chat_bound = [c.method for c in api.calls[mark:] if c.chat_id == 1012]
+    assert chat_bound == ["editMessageText", "sendMessage"], chat_bound
+    old = api.message(1012, grown["message_id"])
+    assert old is not None and old["text"] == grown["text"] + "\n\n✓ In mijn eigen huis"
+    assert not old.get("reply_markup"), "the full message keeps its answers, not its buttons"
+    new = api.messages(1012)[-1]
+    assert new["text"].endswith("Denkt u erover om te verhuizen?") and new.get("reply_markup")
+    assert "✓" not in new["text"]
+
+    monkeypatch.undo()
+    await bas.taps("Ja", wait="Waar zou u naartoe willen?")
+    assert api.messages(1012)[-1]["message_id"] == new["message_id"], "that one grows now"
+    assert "✓ Ja" in api.messages(1012)[-1]["text"]
+
+
+async def test_ticking_an_option_keeps_the_answers_above_the_question(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    """A multiple choice is re-drawn in place when an option is ticked; in a grown message
+    only the question at its end changes."""
+    rik = Person(api, 1013)
+    await rik.onboard("Rik")
+    await rik.taps("Wat voor u belangrijk is")
+    await rik.taps("Beginnen", wait="Hoe ziet een goede dag")
+    await rik.says("Koffie op het balkon", wait="Wat vindt u belangrijker?")
+    await rik.taps("4", wait="Wat doet u graag?")
+    grown = api.messages(1013)[-1]
+    assert "✓ 4" in grown["text"]
+    mark = api.mark()
+    api.push_callback(1013, rik.find_button("Wandelen")[1], message_id=grown["message_id"])
+    await api.wait_for(lambda: "✓ Wandelen" in rik.last_buttons or None)
+    assert [c.method for c in api.calls[mark:] if c.chat_id == 1013] == ["editMessageText"]
+    assert api.message(1013, grown["message_id"])["text"] == grown["text"]
+    await rik.taps("Klaar", wait="Klaar: Wat voor u belangrijk is")
+
+
+async def test_a_typed_answer_is_one_send_and_old_buttons_go_when_the_budget_has_room(
+    bot: RunningBot, api: FakeBotAPI, tg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A typed answer sends the next question; taking the buttons off the question it
+    answered is a tidy-up, made only when a send slot is free (TIDY), else left undone."""
     ina = Person(api, 1010)
     await ina.onboard("Ina")
     await ina.taps("Wonen")
@@ -229,8 +339,37 @@ async def test_a_typed_answer_takes_the_buttons_off_the_question_it_answered(
     mark = api.mark()
     await ina.says("thuis", wait="Denkt u erover om te verhuizen?")
     await api.wait_for_call("editMessageReplyMarkup", chat_id=1010, since=mark)
+    chat_bound = [c.method for c in api.calls[mark:] if c.chat_id == 1010]
+    assert chat_bound == ["sendMessage", "editMessageReplyMarkup"], "one send, then tidy"
     assert not api.message(1010, question["message_id"]).get("reply_markup")
     assert api.messages(1010)[-1].get("reply_markup"), "the new question has its buttons"
+
+    async def busy(self: SharedFloodLimiter) -> None:
+        return None  # the budget's next slot is taken: no room for tidying
+
+    monkeypatch.setattr(SharedFloodLimiter, "_next_slot_or_none", busy)
+    answered = api.messages(1010)[-1]
+    mark = api.mark()
+    await ina.taps("Ja", wait="Waar zou u naartoe willen?")
+    await ina.says("Naar zee", wait="Goed om te weten")
+    await ina.says("/verder", wait="Goed om te weten")  # in order: after any tidy-up
+    chat_bound = [c.method for c in api.calls[mark:] if c.chat_id == 1010]
+    assert chat_bound[:2] == ["editMessageText", "sendMessage"], chat_bound
+    assert "editMessageReplyMarkup" not in chat_bound, chat_bound
+    old = api.message(1010, answered["message_id"])
+    assert old is not None and old.get("reply_markup"), "its buttons were left as they were"
+    # A tap on those old buttons is answered kindly and changes nothing.
+    data = next(
+        b["callback_data"]
+        for row in old["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "Overslaan"
+    )
+    mark = api.mark()
+    api.push_callback(1010, data, message_id=old["message_id"])
+    sent = await ina.replies(mark, "al beantwoord", pressed=old)
+    assert "Goed om te weten" in texts(sent)
+    assert await count_answers(tg_settings) == 3
 
 
 @EACH_DATABASE
@@ -251,6 +390,12 @@ async def test_a_double_tap_records_one_answer(
     assert texts(sent).count("Denkt u erover om te verhuizen?") >= 1
     answered = [c for c in api.answered_callbacks]
     assert len(answered) >= 2, "every callback query is answered"
+    # The first tap grew the question into the next one; the second, on the same message,
+    # was told kindly where we are, with the next question and its buttons below.
+    grown = api.message(1002, message["message_id"])
+    assert grown is not None and "✓ Waar zorg is" in grown["text"]
+    assert api.messages(1002)[-1]["text"].endswith("Denkt u erover om te verhuizen?")
+    assert "Ja" in piet.last_buttons
 
 
 async def test_a_redelivered_update_is_handled_once(

@@ -1,17 +1,30 @@
-"""Small Telegram pieces: button data, message splitting, per-chat ordering."""
+"""Small Telegram pieces: button data, message splitting, growing a question message,
+per-chat ordering, the tidy-up priority of the send budget."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Chat, Message, Update, User
+from telegram.error import RetryAfter
 
-from bot.channels.telegram_format import decode_button, encode_button, split_text
+from bot.channels.telegram_format import (
+    GROWN_MAX,
+    decode_button,
+    encode_button,
+    grown_text,
+    redrawn_text,
+    split_text,
+)
+from bot.channels.telegram_limits import TIDY, SharedFloodLimiter, Skipped
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.content.loader import load_flows
 from bot.engine.replies import Button
+from bot.services.limits import SendBudget
 from tests.conftest import DEMO_FLOWS, ROOT
 
 
@@ -91,3 +104,68 @@ async def test_one_chat_is_handled_in_order_while_chats_run_side_by_side() -> No
     assert chat_10 == [(1, "start"), (1, "end"), (2, "start"), (2, "end")]
     assert both_running.is_set(), "another chat was not held up"
     assert processor.active_chats == 0, "locks are cleaned up after use"
+
+
+def test_a_question_message_grows_with_the_choice_and_the_next_question_up_to_the_cap() -> None:
+    grown = grown_text("Wonen\n\nWaar wilt u wonen?", "Thuis", "Wilt u verhuizen?")
+    assert grown == "Wonen\n\nWaar wilt u wonen?\n\n✓ Thuis\n\nWilt u verhuizen?"
+    at_cap = "x" * (GROWN_MAX - len("\n\n✓ Ja\n\nVraag?"))
+    assert grown_text(at_cap, "Ja", "Vraag?") is not None
+    assert grown_text(at_cap + "x", "Ja", "Vraag?") is None
+    # Telegram counts UTF-16 code units: an emoji outside the BMP counts twice.
+    assert grown_text(at_cap[:-1] + "🌊", "Ja", "Vraag?") is None
+
+
+def test_a_redrawn_question_keeps_what_was_answered_above_it() -> None:
+    grown = "Vraag een?\n\n✓ Ja\n\nWat doet u graag?"
+    assert redrawn_text(grown, "Wat doet u graag?") == grown
+    assert redrawn_text(grown, "Wat doet u graag? (1)") == (
+        "Vraag een?\n\n✓ Ja\n\nWat doet u graag? (1)"
+    )
+    assert redrawn_text("Wat doet u graag?", "Wat doet u graag? (1)") == "Wat doet u graag? (1)"
+
+
+@pytest.fixture(params=["memory", "redis"])
+def budget_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "memory" else str(request.getfixturevalue("redis_url"))
+
+
+async def test_a_tidy_up_waits_for_nobody_and_is_skipped_when_replies_are_queued(
+    budget_url: str | None,
+) -> None:
+    """TIDY (taking the buttons off an answered question) takes the next send slot only
+    when nothing but the call just made holds it; a reply never waits behind a tidy-up."""
+    budget = SendBudget(1, budget_url, f"test-tidy:{uuid.uuid4().hex}")  # a slot per 1.2 s
+    limiter = SharedFloodLimiter(budget)
+    made: list[str] = []
+
+    async def call(*args: Any, **kwargs: Any) -> bool:
+        made.append("edit")
+        return True
+
+    tidy = ("editMessageReplyMarkup", {"chat_id": 1}, TIDY)
+    try:
+        assert await limiter.process_request(call, (), {}, *tidy) is True
+        assert made == ["edit"], "an idle budget: the tidy-up is made"
+        await budget._reserve(1e12)  # replies queued in the next slots (2.4 s ahead)
+        await budget._reserve(1e12)
+        with pytest.raises(Skipped):
+            await limiter.process_request(call, (), {}, *tidy)
+        assert made == ["edit"], "skipped, not made"
+    finally:
+        await limiter.shutdown()
+
+
+async def test_a_tidy_up_refused_with_429_is_not_retried() -> None:
+    limiter = SharedFloodLimiter(SendBudget(1000, None, "test-tidy-429"))
+    tries: list[int] = []
+
+    async def refused(*args: Any, **kwargs: Any) -> bool:
+        tries.append(1)
+        raise RetryAfter(1)
+
+    with pytest.raises(Skipped):
+        await limiter.process_request(
+            refused, (), {}, "editMessageReplyMarkup", {"chat_id": 1}, TIDY
+        )
+    assert tries == [1]

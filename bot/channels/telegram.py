@@ -33,14 +33,18 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_format import (
+    CHECK,
+    MAX_MESSAGE,
     decode_button,
+    grown_text,
     keyboard,
     media_of,
     qr_caption,
     qr_png,
+    redrawn_text,
     split_text,
 )
-from bot.channels.telegram_limits import SharedFloodLimiter
+from bot.channels.telegram_limits import TIDY, SharedFloodLimiter, Skipped
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
@@ -96,8 +100,10 @@ class TelegramChannel:
         self._service: ConversationService | None = None
         self._finished = asyncio.Event()
         # The one message per chat whose buttons are the current screen's. When a new screen
-        # is sent, the old one loses its buttons, so a stray tap on it is less likely. Kept
-        # in memory only (after a restart, old buttons are still handled safely).
+        # is sent, the old one loses its buttons (when the send budget has room), so a stray
+        # tap on it is less likely; a button answer grows this message into the next
+        # question. Kept in memory only (after a restart, old buttons are still handled
+        # safely by the engine).
         self.live_keyboards: OrderedDict[int, int] = OrderedDict()
         # Webhook mode: updates are kept in the database inbox until answered.
         self.inbox: Inbox | None = None
@@ -227,6 +233,8 @@ class TelegramChannel:
             screen, option = decoded
             event = Choice(question_id=screen, option_id=option, **base)
         handled = await self.deliver(event)
+        if await self.answer_in_place(query.message, handled):
+            return
         await self.mark_pressed(query.message, handled)
         await self.send(context, chat_id, handled, pressed=query.message)
 
@@ -324,6 +332,45 @@ class TelegramChannel:
         return handled
 
     # sending ------------------------------------------------------------------------------------
+    async def answer_in_place(self, pressed: Any, handled: Handled) -> bool:
+        """A button answer in one chat-bound call: the pressed question shows the choice and
+        grows into the next question with its buttons, so earlier answers stay readable
+        above it. Telegram allows about 30 such calls a second per bot, so one call instead
+        of two (mark the choice, send the next question) serves twice the people.
+
+        Only for the plain case, one next screen with buttons after an answer: anything else
+        (several messages, a notice, a document, a stale or duplicate press, a re-draw, a
+        message past GROWN_MAX, a newer screen below this one) goes the usual way: False.
+        """
+        if not isinstance(pressed, TgMessage) or not pressed.text or not handled.echo:
+            return False
+        if handled.duplicate or handled.stale or len(handled.replies) != 1:
+            return False
+        (reply,) = handled.replies
+        if not isinstance(reply, Message) or not reply.buttons or reply.redraw or reply.lasting:
+            return False
+        chat_id = pressed.chat.id
+        live = self.live_keyboards.get(chat_id)
+        if live is not None and live > pressed.message_id:
+            return False  # a newer screen is below (ids grow): the next question goes under it
+        text = grown_text(pressed.text, handled.echo, reply.text)
+        if text is None:
+            return False
+        try:
+            await pressed.edit_text(
+                text,
+                reply_markup=keyboard(reply),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except BadRequest:
+            return False  # too old to edit: the usual way still shows it
+        except Forbidden:
+            log.info("chat blocked the bot; marking participant and not retrying")
+            await self.service.mark_blocked(self.name, str(chat_id))
+            return True
+        await self.replace_live_keyboard(pressed.get_bot(), chat_id, pressed.message_id)
+        return True
+
     async def mark_pressed(self, pressed: Any, handled: Handled) -> None:
         """Show the choice on the question that was answered and drop its old buttons."""
         if not isinstance(pressed, TgMessage) or handled.duplicate:
@@ -332,9 +379,12 @@ class TelegramChannel:
             return  # the same screen is re-drawn in place instead
         if self.live_keyboards.get(pressed.chat.id) == pressed.message_id:
             del self.live_keyboards[pressed.chat.id]  # its buttons go now, not again later
+        marked = ""
+        if handled.echo and not handled.stale and pressed.text:
+            marked = f"{pressed.text}\n\n{CHECK}{handled.echo}"
         try:
-            if handled.echo and not handled.stale and pressed.text:
-                await pressed.edit_text(f"{pressed.text}\n\n✓ {handled.echo}", reply_markup=None)
+            if marked and len(marked) <= MAX_MESSAGE:  # else it would be refused as too long
+                await pressed.edit_text(marked, reply_markup=None)
             else:
                 await pressed.edit_reply_markup(reply_markup=None)
         except BadRequest:
@@ -367,8 +417,10 @@ class TelegramChannel:
         if isinstance(reply, Message):
             markup = keyboard(reply)
             if reply.redraw and isinstance(pressed, TgMessage):
+                # keep the answers above the question when the message had grown
+                text = redrawn_text(pressed.text or "", reply.text)
                 with contextlib.suppress(BadRequest):
-                    await pressed.edit_text(reply.text, reply_markup=markup)
+                    await pressed.edit_text(text, reply_markup=markup)
                 return
             await self._send_text(context, chat_id, reply.text, markup, lasting=reply.lasting)
         elif isinstance(reply, Notice):
@@ -416,18 +468,25 @@ class TelegramChannel:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         if markup is not None and not lasting:  # a side list's buttons stay usable
-            await self.replace_live_keyboard(context, chat_id, sent.message_id)
+            await self.replace_live_keyboard(context.bot, chat_id, sent.message_id)
 
-    async def replace_live_keyboard(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int
-    ) -> None:
+    async def replace_live_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        """The new screen's message is the live one; the previous one loses its buttons only
+        when the send budget has room (TIDY): a reply to someone never waits behind it, and
+        a tap on buttons left behind is answered kindly by the engine."""
+        previous = self._live(chat_id, message_id)
+        if previous is not None and previous != message_id:
+            tidy = {"rate_limit_args": TIDY} if getattr(bot, "rate_limiter", None) else {}
+            with contextlib.suppress(BadRequest, Skipped):
+                await bot.edit_message_reply_markup(chat_id, previous, reply_markup=None, **tidy)
+
+    def _live(self, chat_id: int, message_id: int) -> int | None:
+        """Make `message_id` the chat's live keyboard; returns the one it replaces."""
         previous = self.live_keyboards.pop(chat_id, None)
         self.live_keyboards[chat_id] = message_id
         while len(self.live_keyboards) > MAX_LIVE_KEYBOARDS:
             self.live_keyboards.popitem(last=False)
-        if previous is not None and previous != message_id:
-            with contextlib.suppress(BadRequest):
-                await context.bot.edit_message_reply_markup(chat_id, previous, reply_markup=None)
+        return previous
 
 
 def build_application(settings: Settings, channel: TelegramChannel) -> Application:  # type: ignore[type-arg]

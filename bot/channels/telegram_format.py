@@ -12,6 +12,11 @@ from bot.engine.replies import Button, Message
 from bot.i18n import translator
 
 MAX_MESSAGE = 4096
+# A question message grows with each answer (the choice, then the next question) up to this
+# many characters; past it, the next question comes as a new message. Below Telegram's
+# 4,096 so one message stays readable on a phone and an edit never nears the limit.
+GROWN_MAX = 3000
+CHECK = "✓ "
 CALLBACK_VERSION = "2"
 MAX_CALLBACK_BYTES = 64
 
@@ -79,6 +84,25 @@ def _pieces(text: str, limit: int) -> list[str]:
             line = line[cut:].lstrip(" ")
         pieces.append(line)
     return pieces
+
+
+def grown_text(text: str, echo: str, question: str) -> str | None:
+    """The answered question with its choice, then the next question, as one message; or
+    None when that would pass GROWN_MAX (counted as Telegram does, in UTF-16 code units)."""
+    combined = f"{text}\n\n{CHECK}{echo}\n\n{question}"
+    return combined if len(combined.encode("utf-16-le")) // 2 <= GROWN_MAX else None
+
+
+def redrawn_text(shown: str, question: str) -> str:
+    """The current question re-drawn (a choice ticked) at the end of a grown message, so
+    the earlier questions and their answers above it stay as they were."""
+    if shown.endswith(question):
+        return shown
+    at = shown.rfind(f"\n\n{CHECK}")
+    if at < 0:
+        return question
+    end = shown.find("\n", at + 2)
+    return f"{shown if end < 0 else shown[:end]}\n\n{question}"
 
 
 def media_of(message: TgMessage) -> tuple[MediaKind, str]:

@@ -4,7 +4,10 @@
 one second, spaced evenly, scheduled in Redis when `REDIS_URL` is set, else in PostgreSQL,
 else (SQLite) in memory (bot.services.limits). Calls without a chat (answering a button
 press, getMe) are not counted, as Telegram does not count them.
-Replies go first: a notice (`rate_limit_args=NOTICE`) waits while replies are queued.
+Replies go first: a notice (`rate_limit_args=NOTICE`) waits while replies are queued,
+and a tidy-up (`rate_limit_args=TIDY`: taking the buttons off a question already answered)
+is made only when the next slot is free (nothing queued but the reply just sent), else
+skipped (`Skipped`), so it never makes a reply or a notice wait behind it.
 When Telegram still answers 429, the call waits `retry_after` and tries again.
 """
 
@@ -15,12 +18,23 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot.services.limits import REPLY, SendBudget
 
 log = logging.getLogger(__name__)
+
+# Below NOTICE (bot.services.limits): worth doing only when nobody waits for the slot.
+TIDY = 2
+
+
+class Skipped(TelegramError):
+    """A tidy-up call was not made: no send slot was free at once."""
+
+    def __init__(self) -> None:
+        super().__init__("skipped: no free send slot for a tidy-up")
+
 
 JSONish = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -48,6 +62,15 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
     ) -> JSONish:
         chat_bound = data.get("chat_id") is not None
         priority = REPLY if rate_limit_args is None else rate_limit_args
+        if priority == TIDY and chat_bound:
+            wait = await self._next_slot_or_none()
+            if wait is None:
+                raise Skipped
+            await asyncio.sleep(wait)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter:
+                raise Skipped from None  # only tidying: not worth a retry
         for attempt in range(self.max_retries + 1):
             if chat_bound:
                 self.waited += await self.budget.take(priority)
@@ -59,6 +82,11 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
                 log.info("Telegram asked to wait %s s (flood limit)", exc.retry_after)
                 await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
         raise AssertionError("unreachable")
+
+    async def _next_slot_or_none(self) -> float | None:
+        """The next send slot, only if nothing waits for it: at most one slot ahead (the
+        reply just sent before a tidy-up holds the current one). Seconds to wait, or None."""
+        return await self.budget.try_take(self.budget.interval_ms)
 
 
 def _seconds(value: Any) -> float:

@@ -103,7 +103,7 @@ class SendBudget:
     the fake Bot API see more than the limit in a second.)
     """
 
-    MARGIN = 1.2  # slots 20% further apart than the limit says: jitter on the way there
+    MARGIN = 1.1  # slots 10% further apart than the limit says: jitter on the way there
     NOTICE_MAX_QUEUE_MS = 200
 
     def __init__(
@@ -185,6 +185,11 @@ class SendBudget:
                 raise
             # The database restarted since the pooled connection was made: a new one.
             return await rate_schedule.reserve(self._db, self.key, self.interval_ms, max_wait_ms)
+
+    async def try_take(self, max_wait_ms: float) -> float | None:
+        """A slot at most `max_wait_ms` away (seconds to wait for it), or None and nothing
+        taken: for calls that are better skipped than queued."""
+        return await self._reserve(max_wait_ms)
 
     async def take(self, priority: int = REPLY) -> float:
         """Wait for this call's slot; returns how long it waited (seconds)."""
