@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import pytest
 from bot.config import load_settings
 from bot.services.runtime import Runtime
 from tests.conftest import DEMO_FLOWS, ROOT
+from tests.serve_support import first_answer, stop_server
 from tests.test_outbox import make_box, stop_halfway
 
 
@@ -67,23 +67,10 @@ async def test_an_opening_through_serve_reaches_the_terminal_user_at_their_next_
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = asyncio.get_running_loop().time() + 60  # a busy machine starts slowly
-            while True:
-                try:
-                    assert (await client.get(found.group(1))).status_code == 200
-                    break
-                except httpx.TransportError:
-                    assert asyncio.get_running_loop().time() < deadline, "serve never answered"
-                    await asyncio.sleep(0.05)
+            assert (await first_answer(client, found.group(1))).status_code == 200
             await asyncio.sleep(1.5)  # serve's outbox has had its rounds: nobody to tell here
     finally:
-        serve.send_signal(signal.SIGINT)
-        try:
-            _out, err = await asyncio.wait_for(serve.communicate(), 20)
-        except TimeoutError:
-            serve.kill()  # never leave a server behind
-            await serve.wait()
-            raise
+        err = await stop_server(serve)
     assert serve.returncode == 0, err.decode()
     assert "no notification sender" not in err.decode()
 

@@ -595,7 +595,7 @@ async def test_an_erased_person_leaves_nothing_decrypted_in_memory(
     await chat.press("3")  # this turn reads the answer above
     pid = await person_id(runtime, "anna")
     assert pid is not None
-    assert DECRYPTED._by_person.get(pid), "kept while she chats"
+    assert DECRYPTED.holds(pid), "kept while she chats"
     await chat.command("verwijderen")
     await chat.press("Ja, verwijder alles")
-    assert pid not in DECRYPTED._by_person
+    assert not DECRYPTED.holds(pid)

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from bot.web.app import CSP, create_app, safe_path
 from bot.web.ratelimit import RateLimiter
 from bot.web.server import start_background
 from tests.conftest import DEMO_FLOWS, ROOT
+from tests.serve_support import first_answer, stop_server
 from tests.summary_support import (
     CollectingNotifier,
     FrozenClock,
@@ -453,25 +453,11 @@ async def test_python_m_bot_serve(tmp_path: Path, data_key: str) -> None:
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            deadline = asyncio.get_running_loop().time() + 60  # a busy machine starts slowly
-            while True:
-                try:
-                    response = await client.get("/fhir/Questionnaire/tijdig")
-                    break
-                except httpx.TransportError:
-                    if asyncio.get_running_loop().time() > deadline:
-                        pytest.fail("python -m bot serve did not answer")
-                    await asyncio.sleep(0.05)
+            response = await first_answer(client, "/fhir/Questionnaire/tijdig")
             assert response.status_code == 200
             assert (await client.get("/s/" + "q" * 43)).status_code == 404
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            _out, raw = await asyncio.wait_for(process.communicate(), 20)
-        except TimeoutError:
-            process.kill()  # never leave a server behind
-            await process.wait()
-            raise
+        raw = await stop_server(process)
     err = raw.decode()
     assert process.returncode == 0, err
     assert "q" * 43 not in err  # no token in uvicorn's or our logs

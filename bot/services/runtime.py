@@ -19,7 +19,7 @@ from bot.engine import Engine
 from bot.i18n import available_locales, language_name, translator
 from bot.services.review import first_screen_questions
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
-from bot.storage.db import SCHEMA_HEAD, create_engine, migrate, session_factory
+from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.models import KeyCheck
 from bot.storage.person_keys import open_keys
 
@@ -111,10 +111,6 @@ async def migrate_only(settings: Settings) -> str | None:
         return await migrate(db)
     finally:
         await db.dispose()
-
-
-def newest_revision() -> str | None:
-    return SCHEMA_HEAD
 
 
 KEY_CHECK = b"tijdig key check"

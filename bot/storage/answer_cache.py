@@ -37,6 +37,10 @@ class DecryptedAnswers:
             seen[blob] = decrypt(blob)
         return seen[blob]
 
+    def holds(self, person_id: int) -> bool:
+        """Whether anything of this person is kept (for tests and checks)."""
+        return bool(self._by_person.get(person_id))
+
     def forget(self, person_id: int) -> None:
         self._by_person.pop(person_id, None)
 

@@ -38,9 +38,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
 from bot.services.limits import DatabaseClientLimit, SharedClientLimit, limit_storage
-from bot.services.runtime import newest_revision
 from bot.services.sharing import Access, ShareLinks
-from bot.storage.db import schema_revision
+from bot.storage.db import SCHEMA_HEAD, schema_revision
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
     STYLESHEET,
@@ -465,7 +464,7 @@ class SummaryWeb:
         except Exception as exc:
             log.warning("not ready: database not reachable (%s)", type(exc).__name__)
             return PlainTextResponse("database not reachable", status_code=503)
-        if current != newest_revision():
+        if current != SCHEMA_HEAD:
             return PlainTextResponse("database schema not current", status_code=503)
         return PlainTextResponse("ready")
 
