@@ -431,3 +431,21 @@ async def test_the_pdf_names_who_gave_each_answer_and_shows_views_beside_them(
     text = " ".join(text.split())
     assert "samen met Els (dochter)" in text
     assert "Els (dochter) denkt" in text and "Waar zorg is" in text
+
+
+def test_the_printed_join_command_works_for_a_code_that_starts_with_a_dash() -> None:
+    """Invite codes are URL-safe base64, so one in 64 starts with '-': the terminal prints
+    the command so that argparse reads it as the code, not as another option."""
+    import io
+    import shlex
+
+    from bot.__main__ import build_parser
+    from bot.channels.terminal import TerminalChat
+
+    out = io.StringIO()
+    chat = TerminalChat(ConversationService.handle, "anna", out, echo_input=False)  # type: ignore[arg-type]
+    chat.render(InviteReply(code="-Qn7x_abc", days=7, text="Geef dit door:"))
+    printed = next(line for line in out.getvalue().splitlines() if "--join" in line)
+    command = shlex.split(printed)
+    assert command[:3] == ["python", "-m", "bot"]
+    assert build_parser().parse_args(command[3:]).join == "-Qn7x_abc"

@@ -317,10 +317,10 @@ def test_a_relative_joins_in_the_terminal_with_the_code_of_an_invitation(tmp_pat
     """/uitnodigen in the terminal prints the command a relative runs to join."""
     env = chat_env(tmp_path)
     anna = run_chat(env, ["ja", "1", "Anna", "/uitnodigen", "2", "1", "/stop"])
-    match = re.search(r"python -m bot chat --user NAAM --join (\S+)", anna.stdout)
+    match = re.search(r"python -m bot chat --user NAAM (--join=\S+)", anna.stdout)
     assert match, anna.stdout
-    els = run_chat(env, ["ja", "Els", "2", "/stop"], "els", "--join", match.group(1))
+    els = run_chat(env, ["ja", "Els", "2", "/stop"], "els", match.group(1))
     assert "Anna nodigt u uit" in els.stdout
     assert "Uw kijk op de wensen van Anna" in els.stdout
-    again = run_chat(env, ["/stop"], "piet", "--join", match.group(1))
+    again = run_chat(env, ["/stop"], "piet", match.group(1))
     assert "Deze uitnodiging werkt niet (meer)" in again.stdout

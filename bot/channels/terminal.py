@@ -91,7 +91,7 @@ class TerminalChat:
         elif isinstance(reply, InviteReply):
             self.print("")
             self.print(reply.text)
-            self.print(f"  python -m bot chat --user NAAM --join {reply.code}")
+            self.print(f"  python -m bot chat --user NAAM --join={reply.code}")
         elif isinstance(reply, Document):
             self.print("")
             if reply.caption:
