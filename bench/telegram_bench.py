@@ -2,7 +2,7 @@
 
 Run:  python bench/telegram_bench.py [--users 50] [--answers 20] [--think 0]
           [--stored 0] [--database sqlite|postgres] [--rate-limit 0] [--flood 0]
-          [--processes N --redis redis://127.0.0.1:6379/0]
+          [--processes N --redis redis://127.0.0.1:6379/0] [--bot textbook]
 
 The bot runs as its own process (polling, exactly as shipped) and talks HTTP over
 loopback to the tests' fake Bot API (tests/fakebotapi.py), which runs here. Each person
@@ -18,7 +18,9 @@ only; nothing passes or fails. `--flood 30` makes the fake answer 429 (retry_aft
 above 30 chat-bound calls in any second, as Telegram does; `--rate-limit 30` sets the
 bot's TELEGRAM_RATE_LIMIT (0: limiter off). `--processes 3` starts three processes in
 webhook mode instead and posts the updates to them round-robin (CPU is their sum, RSS
-the largest); use it with `--database postgres`.
+the largest); use it with `--database postgres`. `--bot textbook` runs the yardstick
+instead (bench/textbook_bot.py: a textbook python-telegram-bot questionnaire that keeps
+answers in memory), through the same fake and the same script.
 """
 
 from __future__ import annotations
@@ -232,10 +234,11 @@ async def postgres_database() -> tuple[str, Any]:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", drop
 
 
-def start_bot(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_bot(env: dict[str, str], log: Path, bot: str = "tijdig") -> subprocess.Popen[bytes]:
+    command = ["-m", "bot", "run"] if bot == "tijdig" else [str(ROOT / "bench/textbook_bot.py")]
     with log.open("wb") as stderr:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
+            [sys.executable, *command],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -294,7 +297,7 @@ async def main(args: argparse.Namespace) -> None:
             )
         ready = api.webhooks_set
     else:
-        processes.append(start_bot(env, tmp / "bot.log"))
+        processes.append(start_bot(env, tmp / "bot.log", args.bot))
         ready = api.first_poll
     try:
         startup = await asyncio.wait_for(ready, 60) - started
@@ -327,7 +330,8 @@ async def main(args: argparse.Namespace) -> None:
         bound = collections.Counter(c.method for c in api.calls[mark:] if c.chat_id is not None)
         chat_bound = sum(bound.values())
         print(
-            f"database={args.database} users={args.users} answers/user={args.answers} "
+            f"bot={args.bot} database={args.database} users={args.users} "
+            f"answers/user={args.answers} "
             f"think={args.think}s stored={args.stored} rate_limit={args.rate_limit} "
             f"flood={args.flood or 'off'} processes={args.processes or '1 (polling)'}"
         )
@@ -362,6 +366,12 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--bot",
+        choices=["tijdig", "textbook"],
+        default="tijdig",
+        help="textbook: the yardstick in bench/textbook_bot.py (polling only)",
+    )
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--answers", type=int, default=20, help="answers per person")
     parser.add_argument("--think", type=float, default=0.0, help="mean seconds per answer")

@@ -276,6 +276,33 @@ async def test_a_button_answer_is_one_edit_that_shows_the_choice_and_the_next_qu
     assert "Overslaan" in buttons and "Ja" not in buttons, "the next question's own buttons"
 
 
+async def test_the_answer_that_ends_a_topic_is_one_edit_with_the_thanks_and_the_menu(
+    bot: RunningBot, api: FakeBotAPI
+) -> None:
+    """ "Klaar: Wonen. Dank u wel!" and the topic menu are one message, so the answer that
+    ends a topic costs one chat-bound call like any other button answer."""
+    bea = Person(api, 1014)
+    await bea.onboard("Bea")
+    await bea.taps("Wonen")
+    await bea.taps("Beginnen", wait="nog ongeveer")
+    await bea.taps("In mijn eigen huis", wait="Denkt u erover om te verhuizen?")
+    await bea.taps("Nee", wait="Goed om te weten")
+    question = api.messages(1014)[-1]
+    mark = api.mark()
+    await bea.taps("Verder", wait="Kies een onderwerp")
+    await bea.says("/verder", wait="Kies een onderwerp")
+    chat_bound = [c.method for c in api.calls[mark:] if c.chat_id == 1014]
+    assert chat_bound[: chat_bound.index("sendMessage")] == ["editMessageText"], chat_bound
+    shown = api.message(1014, question["message_id"])
+    assert shown is not None
+    text = shown["text"]
+    assert text.index("Goed om te weten") < text.index("Klaar: Wonen. Dank u wel!")
+    assert text.index("Klaar: Wonen") < text.rindex("Kies een onderwerp")
+    assert text.endswith("U heeft 1 van de 3 onderwerpen gehad."), "the menu at the bottom"
+    buttons = [b["text"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+    assert any("Wat voor u belangrijk is" in b for b in buttons), "the menu's own buttons"
+
+
 async def test_a_long_run_of_answers_goes_on_in_a_new_message_at_the_cap(
     bot: RunningBot, api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

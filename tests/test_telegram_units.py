@@ -14,6 +14,7 @@ from telegram.error import RetryAfter
 
 from bot.channels.telegram_format import (
     GROWN_MAX,
+    coalesced,
     decode_button,
     encode_button,
     grown_text,
@@ -23,7 +24,8 @@ from bot.channels.telegram_format import (
 from bot.channels.telegram_limits import TIDY, SharedFloodLimiter, Skipped
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.content.loader import load_flows
-from bot.engine.replies import Button
+from bot.engine.replies import Button, Document, Notice
+from bot.engine.replies import Message as Screen
 from bot.services.limits import SendBudget
 from tests.conftest import DEMO_FLOWS, ROOT
 
@@ -169,3 +171,25 @@ async def test_a_tidy_up_refused_with_429_is_not_retried() -> None:
             refused, (), {}, "editMessageReplyMarkup", {"chat_id": 1}, TIDY
         )
     assert tries == [1]
+
+
+def test_notices_become_the_first_paragraphs_of_the_message_after_them() -> None:
+    """One message instead of two (one call against Telegram's flood limit), in order."""
+    button = Button(label="Wonen", screen="menu", option="wonen")
+    menu = Screen(text="Kies een onderwerp.", buttons=((button,),))
+    merged = coalesced([Notice("Klaar: Wonen."), Notice("Dank u wel!"), menu])
+    assert merged == [
+        Screen(text="Klaar: Wonen.\n\nDank u wel!\n\nKies een onderwerp.", buttons=((button,),))
+    ]
+    redraw = Screen(text="Kies wat past.", buttons=((button,),), redraw=True)
+    assert coalesced([Notice("Genoteerd."), redraw]) == [Notice("Genoteerd."), redraw]
+    long = Screen(text="x" * 4090)
+    assert coalesced([Notice("Klaar."), long]) == [Notice("Klaar."), long], "past 4,096"
+    emoji = Screen(text="🌊" * 2045)  # 4,090 UTF-16 code units: Telegram counts those
+    assert coalesced([Notice("Klaar."), emoji]) == [Notice("Klaar."), emoji]
+    document = Document(filename="a.json", mime_type="application/json", content=b"{}")
+    assert coalesced([Notice("Hier is het."), document, Notice("Tot ziens.")]) == [
+        Notice("Hier is het."),
+        document,
+        Notice("Tot ziens."),
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import io
 import json
 import logging
@@ -35,6 +36,7 @@ from telegram.ext import (
 from bot.channels.telegram_format import (
     CHECK,
     MAX_MESSAGE,
+    coalesced,
     decode_button,
     grown_text,
     keyboard,
@@ -329,7 +331,7 @@ class TelegramChannel:
                 language_hint=event.language_hint,
             )
             handled = await self.service.handle(self.name, again)
-        return handled
+        return dataclasses.replace(handled, replies=coalesced(handled.replies))
 
     # sending ------------------------------------------------------------------------------------
     async def answer_in_place(self, pressed: Any, handled: Handled) -> bool:

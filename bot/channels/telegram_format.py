@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import Message as TgMessage
 
 from bot.engine import MediaKind
-from bot.engine.replies import Button, Message
+from bot.engine.replies import Button, Message, Notice, Reply
 from bot.i18n import translator
 
 MAX_MESSAGE = 4096
@@ -86,11 +88,38 @@ def _pieces(text: str, limit: int) -> list[str]:
     return pieces
 
 
+def utf16_length(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units (an emoji can count two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def coalesced(replies: Sequence[Reply]) -> list[Reply]:
+    """Notices right before a message become that message's first paragraphs ("Klaar:
+    Wonen. Dank u wel!" above the topic menu): one chat-bound call instead of two, since
+    Telegram's flood limit counts calls. Not into a re-drawn screen (it is edited in
+    place) nor past Telegram's length limit; anything else stays as it was, in order."""
+    result: list[Reply] = []
+    notices: list[str] = []
+    for reply in replies:
+        if isinstance(reply, Notice):
+            notices.append(reply.text)
+            continue
+        if notices and isinstance(reply, Message) and not reply.redraw:
+            text = "\n\n".join([*notices, reply.text])
+            if utf16_length(text) <= MAX_MESSAGE:
+                reply, notices = dataclasses.replace(reply, text=text), []
+        result.extend(Notice(text) for text in notices)
+        result.append(reply)
+        notices = []
+    result.extend(Notice(text) for text in notices)
+    return result
+
+
 def grown_text(text: str, echo: str, question: str) -> str | None:
     """The answered question with its choice, then the next question, as one message; or
     None when that would pass GROWN_MAX (counted as Telegram does, in UTF-16 code units)."""
     combined = f"{text}\n\n{CHECK}{echo}\n\n{question}"
-    return combined if len(combined.encode("utf-16-le")) // 2 <= GROWN_MAX else None
+    return combined if utf16_length(combined) <= GROWN_MAX else None
 
 
 def redrawn_text(shown: str, question: str) -> str:
