@@ -193,3 +193,31 @@ def test_notices_become_the_first_paragraphs_of_the_message_after_them() -> None
         document,
         Notice("Tot ziens."),
     ]
+
+
+async def test_the_aiohttp_client_maps_failures_to_ptb_errors() -> None:
+    """PTB retries and logs by its own error types: a refused connection is a NetworkError,
+    a server that does not answer in time is TimedOut, and nothing is left open."""
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.channels.telegram_http import AiohttpRequest
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)  # reads nothing, answers nothing
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(2, read_timeout=0.3)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.do_request(f"http://127.0.0.1:{port}/bot1:x/getMe", "POST")
+        server.close()
+        await server.wait_closed()
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{port}/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+    with pytest.raises(RuntimeError):
+        await request.do_request(f"http://127.0.0.1:{port}/bot1:x/getMe", "POST")

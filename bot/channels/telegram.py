@@ -46,6 +46,7 @@ from bot.channels.telegram_format import (
     redrawn_text,
     split_text,
 )
+from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_limits import TIDY, SharedFloodLimiter, Skipped
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
@@ -502,7 +503,7 @@ def build_application(settings: Settings, channel: TelegramChannel) -> Applicati
         key = f"send:{namespace(token)}"
         budget = SendBudget.for_settings(settings, key)
         builder = builder.rate_limiter(SharedFloodLimiter(budget))
-    builder = _with_base_url(builder, settings)
+    builder = _bot_api(builder, settings)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     application = builder.build()
@@ -523,6 +524,13 @@ def build_application(settings: Settings, channel: TelegramChannel) -> Applicati
     application.add_error_handler(on_error)
     application.bot_data["channel"] = channel
     return application
+
+
+def _bot_api(builder: Any, settings: Settings) -> Any:
+    """The Bot API's address and the HTTP client (aiohttp: bot/channels/telegram_http.py);
+    one connection for the long poll, a pool for everything else."""
+    builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+    return _with_base_url(builder, settings)
 
 
 def _with_base_url(builder: Any, settings: Settings) -> Any:
@@ -624,7 +632,7 @@ async def open_notifier(settings: Settings) -> TelegramNotifier | None:
     if not settings.telegram_bot_token:
         return None
     try:
-        application = _with_base_url(
+        application = _bot_api(
             Application.builder().token(settings.require_telegram_token()).updater(None), settings
         ).build()
         await application.bot.initialize()

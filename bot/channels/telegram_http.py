@@ -1,0 +1,106 @@
+"""The Bot API over aiohttp: python-telegram-bot's `BaseRequest` on an aiohttp session.
+
+Every answer costs three HTTP calls (the update, the answer to the button, the edit), and
+httpx, PTB's default client, spent about 1.2 ms of CPU more per call than aiohttp on the
+same loopback server (bench/telegram_bench.py; see README, Performance). Parameters go as
+a form, uploads as multipart, as PTB's own client sends them; timeouts and errors map to PTB's
+own `TimedOut` and `NetworkError`, so retries and logging work as with the default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+FORM = {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "User-Agent": BaseRequest.USER_AGENT,
+}
+AGENT = {"User-Agent": BaseRequest.USER_AGENT}
+
+
+class AiohttpRequest(BaseRequest):
+    """One connection pool of `pool_size`; `read_timeout` etc. as PTB's HTTPXRequest."""
+
+    def __init__(
+        self,
+        pool_size: int = 256,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self.pool_size = pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(connector=connector)
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data is not None else None
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
+        # aiohttp has no write timeout of its own: the whole call gets read + write at most.
+        total = None if read is None or write is None else read + write + (connect or 0)
+        timeout = aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read)
+        if files:
+            body: Any = aiohttp.FormData()
+            for name, value in (request_data.json_parameters if request_data else {}).items():
+                body.add_field(name, value)
+            for name, part in files.items():
+                filename, content, *mime = part  # PTB: (file name, bytes, MIME type)
+                body.add_field(
+                    name, content, filename=filename, content_type=mime[0] if mime else None
+                )
+            headers = AGENT
+        elif request_data is not None and request_data.json_parameters:
+            body, headers = urlencode(request_data.json_parameters).encode(), FORM
+        else:
+            body, headers = None, AGENT
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+def _given(value: Any, default: float | None) -> float | None:
+    """PTB passes a marker (`BaseRequest.DEFAULT_NONE` and the like) when the caller named
+    no timeout: then ours applies. A number, or None for no limit, is the caller's."""
+    return value if value is None or isinstance(value, int | float) else default
