@@ -185,33 +185,110 @@ async def onboard(person: Person) -> None:
     await person.act("Anna")
 
 
+SEED_BATCH = 5_000  # people per transaction: about 70,000 rows
+
+
 async def seed(database_url: str, data_key: str, count: int) -> float:
-    """N people with consent and ten answers each, written through the repository."""
+    """N people with consent and ten answers each: the rows `create_participant`,
+    `record_consent`, `add_answer` and `save_conversation` write, made with the project's
+    own key and cipher code, but written in bulk (Core executemany, one transaction per
+    SEED_BATCH people) rather than one statement or flush per row: 100,000 people took
+    about 105 s instead of over 20 minutes. The ids come back through RETURNING, so the
+    tables' own sequences hand them out (and go on after them) on SQLite and PostgreSQL."""
+    from sqlalchemy import insert
+
     from bot.config import load_settings
     from bot.services.runtime import Runtime
-    from bot.storage.repository import Repository
+    from bot.storage.crypto import PersonKey
+    from bot.storage.models import (
+        Answer,
+        ConversationRow,
+        Participant,
+        Person,
+        PersonKeyRow,
+        utcnow,
+    )
+    from bot.storage.repository import ADDRESS, ANSWER, CONTEXT, Repository
+
+    people = insert(Person.__table__).returning(Person.id)
+    keys = insert(PersonKeyRow.__table__)
+    participants = insert(Participant.__table__).returning(Participant.id, Participant.person_id)
+    answers = insert(Answer.__table__)
+    conversations = insert(ConversationRow.__table__)
+    value = {"text": "Een antwoord van een opgeslagen persoon"}
 
     settings = load_settings(database_url=database_url, data_key=data_key, _env_file=None)
-    runtime = await Runtime.create(settings)
+    runtime = await Runtime.create(settings)  # migrates the schema first
+    cipher = runtime.cipher  # with the database's own lookup key
     started = time.monotonic()
     try:
-        batch = 500
-        for first in range(0, count, batch):
+        for first in range(0, count, SEED_BATCH):
+            users = range(first, min(count, first + SEED_BATCH))
             async with runtime.transaction() as session:
-                repo = Repository(session, runtime.cipher)
-                for n in range(first, min(count, first + batch)):
-                    participant = await repo.create_participant("telegram", str(10**9 + n), "1")
-                    await repo.record_consent(participant.person_id)
-                    for q in range(10):
-                        await repo.add_answer(
-                            participant,
-                            f"q{q}",
-                            {"text": "Een antwoord van een opgeslagen persoon"},
-                            skipped=False,
-                            together=False,
-                            flow_version=1,
-                        )
-                    await repo.save_conversation(participant.id, "menu", {"locale": "nl"})
+                repo = Repository(session, cipher)
+                now = utcnow()
+                # Person() and record_consent: a person row, consented.
+                rows = [{"created_at": now, "consented_at": now} for _ in users]
+                person_ids = sorted((await session.execute(people, rows)).scalars())
+                assert len(person_ids) == len(users)
+                # PersonKeys.create: a new key per person, stored wrapped with DATA_KEY.
+                made = {person_id: PersonKey.new() for person_id in person_ids}
+                rows = [
+                    {
+                        "id": key.key_id.hex(),
+                        "person_id": person_id,
+                        "wrapped": cipher.wrap(key.key, key.key_id),
+                        "created_at": now,
+                    }
+                    for person_id, key in made.items()
+                ]
+                await session.execute(keys, rows)
+                # create_participant: the chat user's lookup key and address (here "1").
+                rows = [
+                    {
+                        "person_id": person_id,
+                        "channel": "telegram",
+                        "lookup_key": repo.lookup_key("telegram", str(10**9 + n)),
+                        "address_enc": made[person_id].encrypt(b"1", ADDRESS),
+                        "role": "self",
+                        "created_at": now,
+                    }
+                    for person_id, n in zip(person_ids, users, strict=True)
+                ]
+                found = (await session.execute(participants, rows)).all()
+                participant_of = {person_id: pid for pid, person_id in found}
+                assert len(participant_of) == len(users)
+                # add_answer, ten times; each answer encrypted on its own, as the bot does.
+                rows = [
+                    {
+                        "created_at": now,
+                        "person_id": person_id,
+                        "participant_id": participant_of[person_id],
+                        "question_id": f"q{q}",
+                        "flow_version": 1,
+                        "value_enc": key.encrypt_json(value, ANSWER),
+                        "skipped": False,
+                        "together": False,
+                        "role": "self",
+                        "perspective": "person",
+                        "with_enc": None,
+                    }
+                    for person_id, key in made.items()
+                    for q in range(10)
+                ]
+                await session.execute(answers, rows)
+                # save_conversation: the menu, in Dutch.
+                rows = [
+                    {
+                        "participant_id": participant_of[person_id],
+                        "state": "menu",
+                        "context_enc": key.encrypt_json({"locale": "nl"}, CONTEXT),
+                        "last_order": None,
+                        "updated_at": now,
+                    }
+                    for person_id, key in made.items()
+                ]
+                await session.execute(conversations, rows)
     finally:
         await runtime.close()
     return time.monotonic() - started
