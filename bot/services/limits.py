@@ -22,7 +22,6 @@ from limits import RateLimitItem, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -123,9 +122,12 @@ class SendBudget:
         self._local_tat = 0.0
         self._degraded = False
         self.clock = time.time  # Redis and memory schedule on this clock; PostgreSQL on its own
-        if redis_url:
+        self._store_errors: tuple[type[Exception], ...] = ()
+        if redis_url:  # imported only when used: Redis is optional
             import redis.asyncio as aioredis
+            from redis.exceptions import RedisError
 
+            self._store_errors = (RedisError,)
             self._redis = aioredis.from_url(redis_url)
             self._script = self._redis.register_script(_RESERVE)
             self.backend = "redis"
@@ -150,7 +152,7 @@ class SendBudget:
         if self.backend != "memory":
             try:
                 wait_ms = await self._reserve_shared(max_wait_ms)
-            except (OSError, DBAPIError, TimeoutError, RedisError) as exc:
+            except (OSError, DBAPIError, TimeoutError, *self._store_errors) as exc:
                 if not self._degraded:
                     log.warning(
                         "send budget: %s not answering (%s); using this process's own",

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING, Any
 
 from bot import i18n
 from bot.dates import day, day_and_time
@@ -21,6 +19,9 @@ from bot.summary import attribution
 from bot.summary.first_screen import build_first_screen
 from bot.summary.model import Summary, SummaryItem
 from bot.summary.pzp import form_part
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = TEMPLATES / "summary.css"
@@ -44,6 +45,9 @@ class Download:
 
 @cache
 def environment() -> Environment:
+    # Imported here: a bot process that never renders a page does not pay for Jinja2.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=True,
