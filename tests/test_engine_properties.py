@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import itertools
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -364,13 +366,32 @@ def screens(replies: list[Any]) -> list[Message]:
     return [r for r in replies if isinstance(r, Message) and not r.lasting]
 
 
-async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) -> None:
-    settings = load_settings(
+def settings_in(folder: str, data_key: str) -> Any:
+    return load_settings(
         database_url=f"sqlite+aiosqlite:///{folder}/tijdig.db",
-        data_key=new_key_text(),
+        data_key=data_key,
         flows_dir=DEMO_FLOWS,
         _env_file=None,
     )
+
+
+@functools.cache
+def migrated_template() -> tuple[str, str]:
+    """A database at the newest schema and its key, made once per test run: every example
+    starts from a copy of it, because migrating (a second each) is not what is tested."""
+    folder, data_key = tempfile.mkdtemp(prefix="tijdig-template-"), new_key_text()
+
+    async def make() -> None:
+        await (await Runtime.create(settings_in(folder, data_key))).close()
+
+    asyncio.run(make())
+    return folder, data_key
+
+
+async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) -> None:
+    template, data_key = migrated_template()
+    shutil.copytree(template, folder, dirs_exist_ok=True)
+    settings = settings_in(folder, data_key)
     runtime = await Runtime.create(settings)
     try:
         service = ConversationService(runtime)

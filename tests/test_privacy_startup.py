@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from tests.test_terminal_e2e import ROOT, TIMEOUT, assert_one_clear_sentence, chat_env, run_chat
+from tests.test_terminal_e2e import (
+    ROOT,
+    TIMEOUT,
+    assert_one_clear_sentence,
+    chat_env,
+    run_chat,
+    run_chat_in_process,
+)
 
 
 def run_bytes(env: dict[str, str], data: bytes) -> subprocess.CompletedProcess[bytes]:
@@ -42,7 +49,8 @@ def run_bytes(env: dict[str, str], data: bytes) -> subprocess.CompletedProcess[b
 def test_a_bad_setting_stops_with_one_sentence(
     tmp_path: Path, name: str, value: str, words: tuple[str, ...]
 ) -> None:
-    result = run_chat(chat_env(tmp_path, **{name: value}), ["ja"])
+    run = run_chat if value == "http://" else run_chat_in_process  # one as a real process
+    result = run(chat_env(tmp_path, **{name: value}), ["ja"])
     assert_one_clear_sentence(result, *words)
 
 

@@ -135,8 +135,9 @@ def budget_url(request: pytest.FixtureRequest) -> str | None:
 async def test_a_tidy_up_waits_for_nobody_and_is_skipped_when_replies_are_queued(
     budget_url: str | None,
 ) -> None:
-    """TIDY (taking the buttons off an answered question) takes the next send slot only
-    when nothing but the call just made holds it; a reply never waits behind a tidy-up."""
+    """TIDY (taking the buttons off an answered question) takes a send slot only when the
+    budget is idle: not even the reply just sent holds the next one. A reply never waits
+    behind a tidy-up."""
     budget = SendBudget(1, budget_url, f"test-tidy:{uuid.uuid4().hex}")  # a slot per 1.2 s
     limiter = SharedFloodLimiter(budget)
     made: list[str] = []
@@ -149,8 +150,13 @@ async def test_a_tidy_up_waits_for_nobody_and_is_skipped_when_replies_are_queued
     try:
         assert await limiter.process_request(call, (), {}, *tidy) is True
         assert made == ["edit"], "an idle budget: the tidy-up is made"
+        budget._local_tat = 0.0  # idle again
+        if budget_url is not None:
+            budget.key += ":fresh"
+        await budget._reserve(1e12)  # a reply just took the slot: the next is 1.2 s away
+        with pytest.raises(Skipped):
+            await limiter.process_request(call, (), {}, *tidy)
         await budget._reserve(1e12)  # replies queued in the next slots (2.4 s ahead)
-        await budget._reserve(1e12)
         with pytest.raises(Skipped):
             await limiter.process_request(call, (), {}, *tidy)
         assert made == ["edit"], "skipped, not made"

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import traceback
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,7 +46,8 @@ from bot.channels.telegram_format import (
     split_text,
 )
 from bot.channels.telegram_http import AiohttpRequest
-from bot.channels.telegram_limits import TIDY, SharedFloodLimiter, Skipped
+from bot.channels.telegram_limits import SharedFloodLimiter
+from bot.channels.telegram_live import LiveKeyboards
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 COMMAND = "run"
 HELP = "run the Telegram bot and the web app"
-MAX_LIVE_KEYBOARDS = 10_000
 
 COMMAND_DESCRIPTIONS = {
     "start": N_("Beginnen of opnieuw beginnen"),
@@ -102,12 +101,9 @@ class TelegramChannel:
         self.wants_web = web or bool(settings.telegram_webhook_url)
         self._service: ConversationService | None = None
         self._finished = asyncio.Event()
-        # The one message per chat whose buttons are the current screen's. When a new screen
-        # is sent, the old one loses its buttons (when the send budget has room), so a stray
-        # tap on it is less likely; a button answer grows this message into the next
-        # question. Kept in memory only (after a restart, old buttons are still handled
-        # safely by the engine).
-        self.live_keyboards: OrderedDict[int, int] = OrderedDict()
+        # The message per chat whose buttons are the current screen's (a button answer grows
+        # it into the next question); the one before loses its buttons when there is room.
+        self.live_keyboards = LiveKeyboards()
         # Webhook mode: updates are kept in the database inbox until answered.
         self.inbox: Inbox | None = None
         self._recovered: set[int] = set()  # update ids taken over from a process that died
@@ -211,6 +207,7 @@ class TelegramChannel:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._recovery
         application = self.application
+        await self.live_keyboards.close()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()
         if application.running:
@@ -371,7 +368,7 @@ class TelegramChannel:
             log.info("chat blocked the bot; marking participant and not retrying")
             await self.service.mark_blocked(self.name, str(chat_id))
             return True
-        await self.replace_live_keyboard(pressed.get_bot(), chat_id, pressed.message_id)
+        self.live_keyboards.replace(pressed.get_bot(), chat_id, pressed.message_id)
         return True
 
     async def mark_pressed(self, pressed: Any, handled: Handled) -> None:
@@ -380,8 +377,7 @@ class TelegramChannel:
             return
         if any(isinstance(r, Message) and r.redraw for r in handled.replies):
             return  # the same screen is re-drawn in place instead
-        if self.live_keyboards.get(pressed.chat.id) == pressed.message_id:
-            del self.live_keyboards[pressed.chat.id]  # its buttons go now, not again later
+        self.live_keyboards.drop(pressed.chat.id, pressed.message_id)  # its buttons go now
         marked = ""
         if handled.echo and not handled.stale and pressed.text:
             marked = f"{pressed.text}\n\n{CHECK}{handled.echo}"
@@ -471,25 +467,7 @@ class TelegramChannel:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         if markup is not None and not lasting:  # a side list's buttons stay usable
-            await self.replace_live_keyboard(context.bot, chat_id, sent.message_id)
-
-    async def replace_live_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
-        """The new screen's message is the live one; the previous one loses its buttons only
-        when the send budget has room (TIDY): a reply to someone never waits behind it, and
-        a tap on buttons left behind is answered kindly by the engine."""
-        previous = self._live(chat_id, message_id)
-        if previous is not None and previous != message_id:
-            tidy = {"rate_limit_args": TIDY} if getattr(bot, "rate_limiter", None) else {}
-            with contextlib.suppress(BadRequest, Skipped):
-                await bot.edit_message_reply_markup(chat_id, previous, reply_markup=None, **tidy)
-
-    def _live(self, chat_id: int, message_id: int) -> int | None:
-        """Make `message_id` the chat's live keyboard; returns the one it replaces."""
-        previous = self.live_keyboards.pop(chat_id, None)
-        self.live_keyboards[chat_id] = message_id
-        while len(self.live_keyboards) > MAX_LIVE_KEYBOARDS:
-            self.live_keyboards.popitem(last=False)
-        return previous
+            self.live_keyboards.replace(context.bot, chat_id, sent.message_id)
 
 
 def build_application(settings: Settings, channel: TelegramChannel) -> Application:  # type: ignore[type-arg]

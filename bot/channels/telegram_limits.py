@@ -6,8 +6,8 @@ else (SQLite) in memory (bot.services.limits). Calls without a chat (answering a
 press, getMe) are not counted, as Telegram does not count them.
 Replies go first: a notice (`rate_limit_args=NOTICE`) waits while replies are queued,
 and a tidy-up (`rate_limit_args=TIDY`: taking the buttons off a question already answered)
-is made only when the next slot is free (nothing queued but the reply just sent), else
-skipped (`Skipped`), so it never makes a reply or a notice wait behind it.
+is made only when the budget is idle (its next slot is free now), else skipped
+(`Skipped`), so it never makes a reply or a notice wait behind it.
 When Telegram still answers 429, the call waits `retry_after` and tries again.
 """
 
@@ -84,9 +84,10 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
         raise AssertionError("unreachable")
 
     async def _next_slot_or_none(self) -> float | None:
-        """The next send slot, only if nothing waits for it: at most one slot ahead (the
-        reply just sent before a tidy-up holds the current one). Seconds to wait, or None."""
-        return await self.budget.try_take(self.budget.interval_ms)
+        """The next send slot, only if it is free now (no call holds it or waits for it):
+        seconds to wait (0), or None. Near the flood limit the budget is seldom idle, and
+        the tidy-ups wait for nobody; when few people chat it nearly always is."""
+        return await self.budget.try_take(0)
 
 
 def _seconds(value: Any) -> float:
