@@ -387,13 +387,20 @@ async def main(args: argparse.Namespace) -> None:
         refused_before = api.flood_refused
         cpu_before = sum(cpu_seconds(p.pid) for p in processes)
         latencies: list[float] = []
+        timeline: list[tuple[float, float]] = []  # (seconds into the run, first-reply latency)
         rng = random.Random(1)
 
         async def run(person: Person) -> None:
+            # Think times are exponential, and so is the wait before the first answer: then
+            # N people offer N/think answers a second from the first second on. (A uniform
+            # first wait offered half as much again in the first `think` seconds.)
             if args.think:
-                await asyncio.sleep(rng.uniform(0, args.think))
+                await asyncio.sleep(rng.expovariate(1 / args.think))
             for _ in range(args.answers):
-                latencies.append(await person.answer())
+                started = time.monotonic() - t0
+                latency = await person.answer()
+                latencies.append(latency)
+                timeline.append((started, latency))
                 if args.think:
                     await asyncio.sleep(rng.expovariate(1 / args.think))
 
@@ -426,6 +433,16 @@ async def main(args: argparse.Namespace) -> None:
         per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(bound.items()))
         print(f"chat-bound/answer   {chat_bound / answers:.2f}: {per}")
         print(f"429 refused         {api.flood_refused - refused_before}")
+        if args.think:  # paced: how the first reply went over the run, per 30 s
+            windows: dict[int, list[float]] = collections.defaultdict(list)
+            for started, latency in timeline:
+                windows[int(started // 30)].append(latency)
+            for n, values in sorted(windows.items()):
+                print(
+                    f"  {n * 30:4d}-{n * 30 + 30:<4d}s  {len(values):5d} answers "
+                    f"({len(values) / 30:5.1f}/s)  p50 {pct(values, 50) * 1000:5.0f}  "
+                    f"p99 {pct(values, 99) * 1000:5.0f} ms"
+                )
     finally:
         for process in processes:
             process.terminate()
