@@ -389,9 +389,8 @@ def migrated_template() -> tuple[str, str]:
 
 
 async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) -> None:
-    template, data_key = migrated_template()
-    shutil.copytree(template, folder, dirs_exist_ok=True)
-    settings = settings_in(folder, data_key)
+    """`folder` holds a copy of the migrated template (made outside the event loop)."""
+    settings = settings_in(folder, migrated_template()[1])
     runtime = await Runtime.create(settings)
     try:
         service = ConversationService(runtime)
@@ -428,4 +427,5 @@ async def replay_through_service(actions: list[tuple[Any, ...]], folder: str) ->
 @given(st.lists(ACTIONS, min_size=5, max_size=40))
 def test_the_database_holds_what_the_engine_decided(actions: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
+        shutil.copytree(migrated_template()[0], folder, dirs_exist_ok=True)
         asyncio.run(replay_through_service([*CONSENTED, *actions], folder))
