@@ -10,17 +10,21 @@ import logging
 import os
 import sys
 
-from bot.channels import channel_modules
+from bot.channels import REGISTRY, channel_modules, entry_for
 from bot.config import ConfigError, Settings, load_settings
-from bot.host import run_channel
 from bot.logging_setup import configure_logging
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Every subcommand; a channel's own arguments only for the channel `argv` names (or
+    for all when `argv` is None), so that `flows check` or `chat` do not load Telegram."""
+    chosen = set(argv) if argv is not None else {entry.command for entry in REGISTRY}
     parser = argparse.ArgumentParser(prog="python -m bot", description="Tijdig")
     commands = parser.add_subparsers(dest="command", required=True)
-    for module in channel_modules():
-        module.add_arguments(commands.add_parser(module.COMMAND, help=module.HELP))
+    for entry in REGISTRY:
+        sub = commands.add_parser(entry.command, help=entry.help)
+        if entry.command in chosen:
+            entry.load().add_arguments(sub)
     commands.add_parser("serve", help="run only the web app (summary links)")
     commands.add_parser(
         "rotate-key", help="re-wrap the person keys under a new DATA_KEY (stop Tijdig first)"
@@ -41,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     configure_logging(logging.WARNING if args.command in ("chat", "flows") else logging.INFO)
     try:
         if args.command == "flows":
@@ -70,12 +75,15 @@ async def run_command(settings: Settings, args: argparse.Namespace) -> int:
         revision = await migrate_only(settings)
         print(f"The database is at the newest schema (revision {revision}).")
         return 0
-    modules = channel_modules()
+    from bot.host import run_channel
+
     if args.command == "serve":
+        modules = channel_modules()
         notifiers = [n for m in modules if (n := await m.open_notifier(settings)) is not None]
         return await run_channel(settings, None, web=True, web_required=True, notifiers=notifiers)
-    module = next(m for m in modules if args.command == m.COMMAND)
-    channel = module.create(settings, args)
+    entry = entry_for(args.command)
+    assert entry is not None, args.command
+    channel = entry.load().create(settings, args)
     return await run_channel(settings, channel, web=channel.wants_web)
 
 

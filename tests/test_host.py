@@ -27,8 +27,8 @@ def free_port() -> int:
 
 
 def test_every_registered_channel_is_a_subcommand() -> None:
-    commands = {module.COMMAND for module in channel_modules()}
-    assert len(commands) == len(REGISTRY) and commands == {"chat", "run"}
+    commands = {entry.command for entry in REGISTRY}
+    assert len(channel_modules()) == len(REGISTRY) and commands == {"chat", "run"}
     parser = build_parser()
     for command in commands:
         assert parser.parse_args([command]).command == command
@@ -65,3 +65,29 @@ async def test_the_host_wires_web_app_and_notifications_to_the_channel_then_shut
             raise AssertionError("the web app still answers after the host stopped")
         except httpx.TransportError:
             pass
+
+
+def test_a_command_loads_only_the_channel_it_names() -> None:
+    """`python -m bot chat` or `flows check` do not load Telegram: a channel's module and
+    its libraries are imported only when its subcommand is asked for (a second less)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.__main__ import build_parser\n"
+        "for argv in ({argv}):\n"
+        "    build_parser(list(argv)).parse_args(list(argv))\n"
+        "print(sorted(m for m in ('telegram', 'bot.channels.telegram', 'bot.channels.terminal')"
+        " if m in sys.modules))\n"
+    )
+
+    def loaded(*argvs: tuple[str, ...]) -> str:
+        code = script.format(argv="".join(f"{argv!r}, " for argv in argvs))
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert loaded(("flows", "check")) == "[]"
+    assert loaded(("chat", "--user", "anna")) == "['bot.channels.terminal']"
+    assert loaded(("run",)) == "['bot.channels.telegram', 'telegram']"

@@ -3,15 +3,17 @@ person something outside a conversation turn (a reminder, "your summary was open
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from starlette.routing import BaseRoute
+if TYPE_CHECKING:  # types only: `python -m bot` reads the registry without loading these
+    import argparse
+    from collections.abc import Sequence
 
-from bot.config import Settings
-from bot.engine.replies import Reply
-from bot.services.conversation import ConversationService
+    from starlette.routing import BaseRoute
+
+    from bot.config import Settings
+    from bot.engine.replies import Reply
+    from bot.services.conversation import ConversationService
 
 
 class Channel(Protocol):
@@ -43,10 +45,8 @@ class Channel(Protocol):
 
 
 class ChannelModule(Protocol):
-    """What a module in the channel registry offers `python -m bot`."""
-
-    COMMAND: str  # the subcommand that runs it (chat, run)
-    HELP: str
+    """What a module in the channel registry offers `python -m bot` (its subcommand and
+    help line are in the registry, bot/channels/__init__.py)."""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
 

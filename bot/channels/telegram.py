@@ -62,8 +62,6 @@ from bot.services.outbox import Unreachable
 
 log = logging.getLogger(__name__)
 
-COMMAND = "run"
-HELP = "run the Telegram bot and the web app"
 
 COMMAND_DESCRIPTIONS = {
     "start": N_("Beginnen of opnieuw beginnen"),

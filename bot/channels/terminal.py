@@ -25,8 +25,6 @@ from bot.services.conversation import ConversationService, Handled
 from bot.services.outbox import NotHere
 
 CHANNEL = "terminal"
-COMMAND = "chat"
-HELP = "chat in this terminal (no Telegram needed)"
 
 
 class TerminalChat:
