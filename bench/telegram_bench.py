@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import compileall
 import contextlib
 import os
 import random
@@ -353,7 +354,10 @@ async def main(args: argparse.Namespace) -> None:
     if args.redis:
         env["REDIS_URL"] = args.redis
     # As a deployment does (docs/deployment.md): the schema first, so start-up and memory
-    # are those of the usual start, on a current database (a first start adds Alembic).
+    # are those of the usual start, on a current database (a first start adds Alembic);
+    # and the code byte-compiled, as pip leaves an installed package (where
+    # PYTHONDONTWRITEBYTECODE is set, every start would compile bot/ again).
+    compileall.compile_dir(ROOT / "bot", quiet=2)
     migrate = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "migrate", cwd=ROOT, env=env
     )

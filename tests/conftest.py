@@ -26,6 +26,17 @@ REDIS_REQUIRED = os.environ.get("TIJDIG_REQUIRE_REDIS") == "1"
 _pg_state: dict[str, str | None] = {}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Byte-compile the project once, before the workers start: many tests start
+    `python -m bot` processes, and where PYTHONDONTWRITEBYTECODE is set (as on the CI
+    machine) each would otherwise compile every module of bot/ again (0.2-0.4 s each)."""
+    if not hasattr(config, "workerinput"):
+        import compileall
+
+        for folder in ("bot", "tests"):
+            compileall.compile_dir(ROOT / folder, quiet=2)
+
+
 def postgres_unavailable() -> str | None:
     """None when the PostgreSQL test server answers, else the reason to skip."""
     if "reason" not in _pg_state:
