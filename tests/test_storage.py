@@ -599,3 +599,50 @@ async def test_an_erased_person_leaves_nothing_decrypted_in_memory(
     await chat.command("verwijderen")
     await chat.press("Ja, verwijder alles")
     assert not DECRYPTED.holds(pid)
+
+
+@pytest.mark.postgres
+async def test_a_turn_that_waited_for_the_lock_reads_the_conversation_saved_before_it(
+    postgres_url: str, data_key: str
+) -> None:
+    """Two processes, one person (a double tap): the second turn waits for the first's lock
+    on the participant and must then see where the first left the conversation, or it
+    records the same answer again. (Rows joined to a locked row come from the snapshot
+    taken before the wait: the conversation is read after the lock, on its own.)"""
+    settings = load_settings(database_url=postgres_url, data_key=data_key, _env_file=None)
+    runtime = await Runtime.create(settings)
+    try:
+        async with runtime.transaction() as session:
+            repo = Repository(session, runtime.cipher)
+            made = await repo.create_participant("telegram", "42", "42")
+            await repo.save_conversation(made.id, "question", {"at": "levenskwaliteit"})
+        locked, release = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with runtime.transaction() as session:
+                repo = Repository(session, runtime.cipher)
+                participant = await repo.find_participant("telegram", "42", lock=True)
+                assert participant is not None
+                await repo.load_conversation(participant.id)
+                locked.set()
+                await release.wait()
+                await repo.save_conversation(participant.id, "question", {"at": "hobby"})
+
+        async def second() -> dict[str, object]:
+            await locked.wait()
+            async with runtime.transaction() as session:
+                repo = Repository(session, runtime.cipher)
+                participant = await repo.find_participant("telegram", "42", lock=True)
+                assert participant is not None
+                record = await repo.load_conversation(participant.id)
+                assert record is not None
+                return record.context
+
+        turns = asyncio.gather(first(), second())
+        await locked.wait()
+        await asyncio.sleep(0.5)  # the second turn's SELECT now waits for the lock
+        release.set()
+        _, seen = await turns
+        assert seen == {"at": "hobby"}
+    finally:
+        await runtime.close()

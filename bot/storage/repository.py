@@ -50,7 +50,18 @@ _PARTICIPANT = (
     )
     .order_by(Participant.active.desc(), Participant.id)
 )
-_PARTICIPANT_LOCKED = _PARTICIPANT.with_for_update(of=Participant)  # not the joined rows
+# PostgreSQL, several processes: the participant alone, locked. Rows joined to a locked row
+# come from the snapshot taken before the lock was granted, so a turn that waited for
+# another would see the conversation as it was before that turn: it is read afterwards.
+_PARTICIPANT_LOCKED = (
+    select(Participant)
+    .where(
+        Participant.channel == bindparam("channel"),
+        Participant.lookup_key == bindparam("lookup_key"),
+    )
+    .order_by(Participant.active.desc(), Participant.id)
+    .with_for_update(of=Participant)
+)
 # (index 1: PostgreSQL.) RETURNING gives a row back only when one went in: the ORM
 # result's rowcount said 1 for a skipped row on PostgreSQL.
 _CLAIM_EVENT = tuple(
@@ -139,10 +150,12 @@ class Repository:
         self, channel: str, user_id: str, *, lock: bool = False
     ) -> Participant | None:
         """The chat user's active participant (whose wishes the chat is about now), with
-        their key and their conversation row in the same SELECT (a turn needs all three)."""
-        query = _PARTICIPANT_LOCKED if lock else _PARTICIPANT
+        their key and their conversation row in the same SELECT (a turn needs all three);
+        with `lock`, the participant locked, and the conversation read after the lock."""
         params = {"channel": channel, "lookup_key": self.lookup_key(channel, user_id)}
-        found = (await self.session.execute(query, params)).first()
+        if lock:
+            return (await self.session.execute(_PARTICIPANT_LOCKED, params)).scalars().first()
+        found = (await self.session.execute(_PARTICIPANT, params)).first()
         if found is None:
             return None
         participant, conversation = found
