@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -43,24 +44,22 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return CONSENT
 
 
-async def consent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    await query.answer()
-    await query.edit_message_text(f"Welkom. Doet u mee?\n\n✓ {query.data}")
-    await query.message.reply_text(
-        "Vult u het zelf in?", reply_markup=buttons("Ik vul het zelf in")
-    )
-    return WHO
+def step(asked: str, then: str, labels: tuple[str, ...], state: int) -> Any:
+    """A button answer: show the choice on the question, then ask the next one."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        query = update.callback_query
+        assert query is not None and query.message is not None
+        await query.answer()
+        await query.edit_message_text(f"{asked}\n\n✓ {query.data}")
+        await query.message.reply_text(then, reply_markup=buttons(*labels) if labels else None)
+        return state
+
+    return handler
 
 
-async def who(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    query = update.callback_query
-    assert query is not None and query.message is not None
-    await query.answer()
-    await query.edit_message_text(f"Vult u het zelf in?\n\n✓ {query.data}")
-    await query.message.reply_text("Hoe mag ik u noemen?")
-    return NAME
+consent = step("Welkom. Doet u mee?", "Vult u het zelf in?", ("Ik vul het zelf in",), WHO)
+who = step("Vult u het zelf in?", "Hoe mag ik u noemen?", (), NAME)
 
 
 async def name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
