@@ -335,7 +335,7 @@ async def play(harness: Harness, actions: list[tuple[Any, ...]]) -> None:
         await harness.step(harness.event_for(action))
 
 
-@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ACTIONS, min_size=10, max_size=80))
 def test_random_conversations_never_crash_or_misplace_an_answer(
     actions: list[tuple[Any, ...]],
@@ -348,7 +348,7 @@ def test_random_conversations_never_crash_or_misplace_an_answer(
 CONSENTED = [("start",), ("press", 0), ("press", 0), ("text", "Anna")]
 
 
-@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ACTIONS, min_size=10, max_size=80))
 def test_random_conversations_after_consent(actions: list[tuple[Any, ...]]) -> None:
     """The same rules, starting at the menu, so the questions themselves get most events."""
