@@ -227,3 +227,39 @@ async def test_the_aiohttp_client_maps_failures_to_ptb_errors() -> None:
         await request.shutdown()
     with pytest.raises(RuntimeError):
         await request.do_request(f"http://127.0.0.1:{port}/bot1:x/getMe", "POST")
+
+
+async def test_the_aiohttp_client_goes_through_the_proxy_of_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Behind a company proxy Telegram is reached through HTTP(S)_PROXY, as with PTB's
+    default client: the request goes to the proxy, naming the Bot API's URL."""
+    from bot.channels.telegram_http import AiohttpRequest
+
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(await reader.readline())
+        body = b'{"ok":true,"result":true}'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (len(body), body)
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest(2)
+    await request.initialize()
+    try:
+        status, body = await request.do_request("http://api.telegram.test/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
+    assert status == 200 and body == b'{"ok":true,"result":true}'
+    assert seen == [b"POST http://api.telegram.test/bot1:x/getMe HTTP/1.1\r\n"]

@@ -9,10 +9,12 @@ own `TimedOut` and `NetworkError`, so retries and logging work as with the defau
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -48,8 +50,11 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(connector=connector)
+            # As PTB's httpx client did: certifi's CA bundle (a slim image may lack the
+            # system's) and the HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the environment.
+            tls = ssl.create_default_context(cafile=certifi.where())
+            connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300, ssl=tls)
+            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
