@@ -10,8 +10,9 @@ own `TimedOut` and `NetworkError`, so retries and logging work as with the defau
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import certifi
@@ -43,6 +44,8 @@ class AiohttpRequest(BaseRequest):
         self._connect_timeout = connect_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str] = {}
+        self._proxy_of_host: dict[tuple[str, str], str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -51,10 +54,24 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             # As PTB's httpx client did: certifi's CA bundle (a slim image may lack the
-            # system's) and the HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the environment.
+            # system's) and the HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the environment, read
+            # here once (aiohttp's trust_env reads the whole environment on every call).
             tls = ssl.create_default_context(cafile=certifi.where())
             connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300, ssl=tls)
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=True)
+            self._session = aiohttp.ClientSession(connector=connector)
+            self._proxies = urllib.request.getproxies()
+            self._proxy_of_host: dict[tuple[str, str], str | None] = {}
+
+    def _proxy(self, url: str) -> str | None:
+        """The environment's proxy for this URL's scheme and host, unless NO_PROXY names it."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxy_of_host:
+            proxy = self._proxies.get(parts.scheme)
+            if proxy and urllib.request.proxy_bypass_environment(key[1], self._proxies):
+                proxy = None
+            self._proxy_of_host[key] = proxy
+        return self._proxy_of_host[key]
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -96,7 +113,7 @@ class AiohttpRequest(BaseRequest):
             body, headers = None, AGENT
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
