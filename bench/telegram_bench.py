@@ -140,6 +140,14 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+LOST_AFTER = 30  # seconds without a reply: the reply is lost (a bot without a limiter
+# gets 429s above the flood limit, and a refused call is an error to it)
+
+
+class Lost(Exception):
+    """No reply came: this person is stuck and stops."""
+
+
 class Person:
     def __init__(self, api: Fake, chat: int) -> None:
         self.api = api
@@ -155,7 +163,10 @@ class Person:
             update = self.api.push_message(self.chat, text)
         sent = time.monotonic()
         await self.api.deliver(update)
-        done = await asyncio.wait_for(waiter, 60)
+        try:
+            done = await asyncio.wait_for(waiter, LOST_AFTER)
+        except TimeoutError:
+            raise Lost from None
         with contextlib.suppress(TimeoutError):  # the person reads the next screen first
             await asyncio.wait_for(screen, 5)
         return done - sent
@@ -179,11 +190,16 @@ class Person:
         return await self.act()
 
 
-async def onboard(person: Person) -> None:
-    await person.act("/start")
-    await person.act(label="Ja, ik doe mee")
-    await person.act(label="Ik vul het zelf in")
-    await person.act("Anna")
+async def onboard(person: Person) -> bool:
+    """False when a reply was lost on the way (the person cannot go on)."""
+    try:
+        await person.act("/start")
+        await person.act(label="Ja, ik doe mee")
+        await person.act(label="Ik vul het zelf in")
+        await person.act("Anna")
+    except Lost:
+        return False
+    return True
 
 
 SEED_BATCH = 5_000  # people per transaction: about 70,000 rows
@@ -384,14 +400,20 @@ async def main(args: argparse.Namespace) -> None:
         startup = await asyncio.wait_for(ready, 60) - started
         await asyncio.sleep(0.3 if args.processes else 0)  # the web apps bind after setWebhook
         people = [Person(api, 500000 + n) for n in range(args.users)]
+        welcomed: list[Person] = []  # the others' reply was lost during the welcome
         for group in range(0, len(people), 10):
-            await asyncio.gather(*(onboard(p) for p in people[group : group + 10]))
+            batch = people[group : group + 10]
+            done = await asyncio.gather(*(onboard(p) for p in batch))
+            welcomed += [p for p, ok in zip(batch, done, strict=True) if ok]
+        stuck = len(people) - len(welcomed)
+        people = welcomed
         await asyncio.sleep(0.5)
         mark = len(api.calls)
         refused_before = api.flood_refused
         cpu_before = sum(cpu_seconds(p.pid) for p in processes)
         latencies: list[float] = []
         timeline: list[tuple[float, float]] = []  # (seconds into the run, first-reply latency)
+        lost: list[float] = []  # when an answer got no reply within LOST_AFTER
         rng = random.Random(1)
 
         async def run(person: Person) -> None:
@@ -402,7 +424,11 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(rng.expovariate(1 / args.think))
             for _ in range(args.answers):
                 started = time.monotonic() - t0
-                latency = await person.answer()
+                try:
+                    latency = await person.answer()
+                except Lost:
+                    lost.append(started)
+                    return  # no reply: this person is stuck
                 latencies.append(latency)
                 timeline.append((started, latency))
                 if args.think:
@@ -414,6 +440,9 @@ async def main(args: argparse.Namespace) -> None:
         await asyncio.sleep(0.3)
         cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
         answers = len(latencies)
+        if not answers:
+            print(f"no answer got a reply: {stuck} people stuck in the welcome, {len(lost)} later")
+            return
         methods = collections.Counter(c.method for c in api.calls[mark:])
         bound = collections.Counter(c.method for c in api.calls[mark:] if c.chat_id is not None)
         chat_bound = sum(bound.values())
@@ -437,6 +466,11 @@ async def main(args: argparse.Namespace) -> None:
         per = ", ".join(f"{m} {n / answers:.2f}" for m, n in sorted(bound.items()))
         print(f"chat-bound/answer   {chat_bound / answers:.2f}: {per}")
         print(f"429 refused         {api.flood_refused - refused_before}")
+        if lost or stuck:
+            print(
+                f"replies lost        {len(lost) + stuck} (no reply within {LOST_AFTER} s): "
+                f"{stuck} of {args.users} people in the welcome, {len(lost)} later"
+            )
         if args.think:  # paced: how the first reply went over the run, per 30 s
             windows: dict[int, list[float]] = collections.defaultdict(list)
             for started, latency in timeline:
