@@ -265,21 +265,32 @@ async def test_three_processes_lose_nothing_and_keep_order(
             await cluster.stop()
         assert api.flood_refused == 0, "no call was refused by the flood limit"
 
+    stored = await stored_answers(postgres_url, cluster.data_key, chats)
+    for chat in chats:
+        assert stored[chat] == [
+            ("goede_dag", {"text": f"Goede dag van {chat}"}),
+            ("levenskwaliteit", {"value": 3}),
+        ], chat
+
+
+async def stored_answers(
+    database_url: str, data_key: str, chats: list[int]
+) -> dict[int, list[tuple[str, Any]]]:
+    """Each chat's answers as the database holds them, oldest first (question, value)."""
     settings = load_settings(
-        database_url=postgres_url, data_key=cluster.data_key, flows_dir=DEMO_FLOWS, _env_file=None
+        database_url=database_url, data_key=data_key, flows_dir=DEMO_FLOWS, _env_file=None
     )
     runtime = await Runtime.create(settings)
     try:
         async with runtime.sessions() as session:
             repo = Repository(session, runtime.cipher)
+            stored = {}
             for chat in chats:
                 participant = await repo.find_participant("telegram", str(chat))
-                assert participant is not None
+                assert participant is not None, chat
                 history = await repo.answer_history(participant.person_id)
-                assert [(r.question_id, r.value) for r in history] == [
-                    ("goede_dag", {"text": f"Goede dag van {chat}"}),
-                    ("levenskwaliteit", {"value": 3}),
-                ], chat
+                stored[chat] = [(r.question_id, r.value) for r in history]
+            return stored
     finally:
         await runtime.close()
 
@@ -378,22 +389,8 @@ async def test_sigterm_finishes_the_turn_in_flight_and_sends_new_updates_elsewhe
         finally:
             await cluster.stop()
 
-    settings = load_settings(
-        database_url=postgres_url, data_key=cluster.data_key, flows_dir=DEMO_FLOWS, _env_file=None
-    )
-    runtime = await Runtime.create(settings)
-    try:
-        async with runtime.sessions() as session:
-            repo = Repository(session, runtime.cipher)
-            participant = await repo.find_participant("telegram", str(person.chat_id))
-            assert participant is not None
-            history = await repo.answer_history(participant.person_id)
-            assert [(r.question_id, r.value) for r in history][-1] == (
-                "levenskwaliteit",
-                {"value": 3},
-            )
-    finally:
-        await runtime.close()
+    stored = await stored_answers(postgres_url, cluster.data_key, [person.chat_id])
+    assert stored[person.chat_id][-1] == ("levenskwaliteit", {"value": 3})
 
 
 async def until_status(cluster: Cluster, index: int, path: str, status: int) -> None:
