@@ -31,7 +31,7 @@ from bot.content.loader import load_flows  # noqa: E402
 from bot.engine import Choice, Conversation, Engine, Start, Text  # noqa: E402
 from bot.engine.replies import Message, RecordAnswer  # noqa: E402
 from bot.engine.state import AnswerView  # noqa: E402
-from bot.i18n import available_locales, language_name, translator  # noqa: E402
+from bot.i18n import available_locales, translator  # noqa: E402
 from bot.services.conversation import ConversationService  # noqa: E402
 from bot.services.runtime import Runtime  # noqa: E402
 from bot.storage.crypto import new_key_text  # noqa: E402
@@ -45,8 +45,7 @@ def rss_mb() -> float:
 
 def bench_engine(flows_dir: Path, rounds: int) -> None:
     flow = next(iter(load_flows(flows_dir).values()))
-    languages = [(code, language_name(code)) for code in available_locales()]
-    engine = Engine(flow, translator, languages)
+    engine = Engine(flow, translator, available_locales())
     events = 0
     started = time.perf_counter()
     for round_ in range(rounds):

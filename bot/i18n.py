@@ -41,7 +41,9 @@ def N_(message: str) -> str:
     return message
 
 
+@cache
 def available_locales(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
+    """Read once per folder: every turn negotiates its language with it."""
     found = sorted(p.parent.parent.name for p in locales_dir.glob("*/LC_MESSAGES/messages.po"))
     return (SOURCE_LOCALE, *[code for code in found if code != SOURCE_LOCALE])
 
@@ -75,8 +77,12 @@ def negotiate(language_code: str | None, default: str = SOURCE_LOCALE) -> str:
     return str(match) if match else default
 
 
+@cache
 def language_name(locale: str) -> str:
-    """The language's own name ("Nederlands", "English"), as shown on the /taal buttons."""
+    """The language's own name ("Nederlands", "English"), as shown on the /taal buttons.
+
+    Asked for only when shown: it loads the language's CLDR data (about 5 MB for Dutch),
+    which a chat turn otherwise never needs."""
     try:
         name = Locale.parse(locale).get_display_name(locale) or locale
     except (ValueError, UnknownLocaleError):

@@ -27,7 +27,7 @@ from bot.content.model import Flow, Question, QuestionType, Text, Topic
 from bot.content.show import estimated_minutes, flow_table
 from bot.engine import Conversation, Engine
 from bot.engine.replies import RecordAnswer
-from bot.i18n import SOURCE_LOCALE, available_locales, language_name, translator
+from bot.i18n import SOURCE_LOCALE, available_locales, translator
 from bot.testing import ChatDriver
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -440,8 +440,7 @@ def parked_at(engine: Engine, question: Question, locale: str, step: str | None)
 
 async def test_every_question_can_be_skipped_in_every_language(flow: Flow) -> None:
     """The engine offers "Overslaan" on every question, and pressing it records a skip."""
-    languages = [(code, language_name(code)) for code in LOCALES]
-    engine = Engine(flow, translator, languages)
+    engine = Engine(flow, translator, LOCALES)
     asked = [q for q in flow.questions if q.is_asked]
     assert {q.type for q in asked} <= set(QuestionType) - {QuestionType.INFO}
     for locale in LOCALES:
@@ -478,8 +477,7 @@ def test_the_conversation_is_short(flow: Flow) -> None:
 async def test_no_question_has_more_than_six_answer_buttons(flow: Flow) -> None:
     """Counted on the real screens: every button that is not a control (skip, later,
     back, explain, done, the person step's own controls)."""
-    languages = [(code, language_name(code)) for code in LOCALES]
-    engine = Engine(flow, translator, languages)
+    engine = Engine(flow, translator, LOCALES)
     tr = translator(SOURCE_LOCALE)
     for question in flow.questions:
         if not question.is_asked or question.type is QuestionType.TEXT:

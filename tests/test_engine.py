@@ -34,14 +34,14 @@ from bot.i18n import LOCALES_DIR, translator
 from bot.testing import ChatDriver
 
 DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
-LANGUAGES = [("nl", "Nederlands"), ("en", "English")]
+LOCALES = ("nl", "en")
 
 
 def make_engine() -> Engine:
     """The demo flow with Dutch and English offered (English falls back to Dutch texts
     until the catalog exists, so the language switch can be tested either way)."""
     flow = load_flows(DEMO_FLOWS)["demo"]
-    return Engine(flow, translator, LANGUAGES)
+    return Engine(flow, translator, LOCALES)
 
 
 def driver(engine: Engine, conversation: Conversation | None = None) -> ChatDriver:

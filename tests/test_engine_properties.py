@@ -57,7 +57,7 @@ from bot.testing import ChatDriver
 
 DEMO_FLOWS = Path(__file__).resolve().parent / "data" / "flows"
 FLOW: Flow = load_flows(DEMO_FLOWS)["demo"]
-ENGINE = Engine(FLOW, translator, [("nl", "Nederlands"), ("en", "English")])
+ENGINE = Engine(FLOW, translator, ("nl", "en"))
 
 
 def diagram_edges() -> set[tuple[str, str, str]]:

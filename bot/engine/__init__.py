@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.content.model import Flow
 from bot.engine.commands import on_command
@@ -14,6 +14,7 @@ from bot.engine.screens import SCREENS, SIDE_LISTS
 from bot.engine.state import AnswerView, Conversation, TurnContext
 from bot.engine.turn import Move, Turn
 from bot.i18n import Translator
+from bot.i18n import language_name as own_language_name
 
 __all__ = [
     "AnswerView",
@@ -37,11 +38,13 @@ class Engine:
         self,
         flow: Flow,
         translator: Callable[[str], Translator],
-        languages: list[tuple[str, str]],
+        locales: Sequence[str],
+        language_name: Callable[[str], str] = own_language_name,
     ) -> None:
         self.flow = flow
         self.translator = translator
-        self.languages = languages
+        self.locales = tuple(locales)
+        self.language_name = language_name
         self.machine = build_machine(SCREENS.values())
         # The questions /nakijken walks first: those on the professional's first screen
         # (the service knows the summary and sets them at start-up).
@@ -65,7 +68,8 @@ class Engine:
             conv,
             dict(answers),
             self.translator,
-            self.languages,
+            self.locales,
+            self.language_name,
             SCREENS,
             SIDE_LISTS,
             on_command,

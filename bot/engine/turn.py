@@ -45,7 +45,8 @@ class Turn:
         conversation: Conversation,
         answers: dict[str, AnswerView],
         translator: Callable[[str], Translator],
-        languages: list[tuple[str, str]],
+        locales: tuple[str, ...],
+        language_name: Callable[[str], str],
         screens: Mapping[str, Screen],
         side_lists: Mapping[str, SideListPress],
         on_command: Callable[[Turn, Command], None],
@@ -55,7 +56,8 @@ class Turn:
         self.conv = conversation
         self.answers = answers
         self._translator = translator
-        self.languages = languages
+        self.locales = locales  # the languages Tijdig speaks (codes)
+        self.language_name = language_name  # a language's own name, for the /taal buttons
         self.screens = screens
         self.side_lists = side_lists
         self._on_command = on_command

@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings
 from bot.content.loader import FlowError, load_flows
 from bot.content.model import Flow
 from bot.engine import Engine
-from bot.i18n import available_locales, language_name, translator
+from bot.i18n import available_locales, translator
 from bot.services.review import first_screen_questions
 from bot.storage.crypto import Cipher, DataKeyError, load_or_create_key
 from bot.storage.db import create_engine, migrate, session_factory
@@ -68,8 +68,7 @@ class Runtime:
                 "DATA_KEY is not the key this database was written with; use the original key "
                 "(for the SQLite default: the .key file beside the database)."
             ) from None
-        languages = [(code, language_name(code)) for code in available_locales()]
-        engine = Engine(flow, translator, languages)
+        engine = Engine(flow, translator, available_locales())
         engine.review_items = first_screen_questions(flow)
         return cls(
             settings=settings,

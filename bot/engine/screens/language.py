@@ -12,15 +12,15 @@ KEY = "_taal"
 def ask(turn: Turn, args: str) -> None:
     """/taal en switches at once; /taal alone shows the languages as buttons."""
     wanted = normalize(args)
-    if wanted in {code for code, _name in turn.languages}:
+    if wanted in turn.locales:
         press(turn, wanted)
         return
-    options = [Option(code, name) for code, name in turn.languages]
+    options = [Option(code, turn.language_name(code)) for code in turn.locales]
     turn.say(turn._("In welke taal wilt u verder?"), options, key=KEY, lasting=True)
 
 
 def press(turn: Turn, code: str) -> None:
-    if code not in {c for c, _n in turn.languages}:
+    if code not in turn.locales:
         turn.show()
         return
     turn.conv.locale = code

@@ -23,7 +23,7 @@ class Welcome(Screen):
         """A press on a consent screen we showed before: nothing is stored before consent,
         so the button's key carries the language that screen was shown in."""
         locale = key.partition(".")[2] if key.startswith("consent.") else ""
-        if locale in {code for code, _name in turn.languages}:
+        if locale in turn.locales:
             turn.conv.locale = locale
         if key.startswith("consent."):
             turn.fire("ask_consent", draw=False)
@@ -38,7 +38,7 @@ class Welcome(Screen):
             turn.fire("ask_join", draw=False)
             turn.screen.typed(turn, text)
             return
-        others = [code for code, _name in turn.languages if code != turn.conv.locale]
+        others = [code for code in turn.locales if code != turn.conv.locale]
         for locale in [turn.conv.locale, *others]:
             previous, turn.conv.locale = turn.conv.locale, locale
             labels = [(o.label, *o.words) for o in consent_options(turn)]
