@@ -4,6 +4,9 @@ per-chat ordering, the tidy-up priority of the send budget."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
+import ssl
 import uuid
 from pathlib import Path
 from typing import Any
@@ -263,3 +266,74 @@ async def test_the_aiohttp_client_goes_through_the_proxy_of_the_environment(
         await server.wait_closed()
     assert status == 200 and body == b'{"ok":true,"result":true}'
     assert seen == [b"POST http://api.telegram.test/bot1:x/getMe HTTP/1.1\r\n"]
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no certificate authority signed."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_the_aiohttp_client_refuses_a_bot_api_whose_certificate_nobody_signed(
+    tmp_path: Path,
+) -> None:
+    """Over https the Bot API's certificate is checked (the token travels in the URL): a
+    server with a self-signed certificate gets nothing but the TLS handshake."""
+    from telegram.error import NetworkError
+
+    from bot.channels.telegram_http import AiohttpRequest
+
+    cert_file, key_file = _self_signed(tmp_path)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert_file, key_file)
+    requests: list[bytes] = []
+
+    async def server_side(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            requests.append(await reader.readline())
+        writer.close()
+
+    server = await asyncio.start_server(server_side, "127.0.0.1", 0, ssl=tls)
+    port = server.sockets[0].getsockname()[1]
+    request = AiohttpRequest(2, read_timeout=2)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError, match=r"[Cc]ertificate"):
+            await request.do_request(f"https://127.0.0.1:{port}/bot1:x/getMe", "POST")
+    finally:
+        await request.shutdown()
+        server.close()
+        await server.wait_closed()
+    assert requests == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ssl
 import urllib.request
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -53,11 +54,9 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # As PTB's httpx client did: certifi's CA bundle (a slim image may lack the
-            # system's) and the HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the environment, read
-            # here once (aiohttp's trust_env reads the whole environment on every call).
-            tls = ssl.create_default_context(cafile=certifi.where())
-            connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300, ssl=tls)
+            # The HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the environment, read here once
+            # (aiohttp's trust_env reads the whole environment on every call).
+            connector = aiohttp.TCPConnector(limit=self.pool_size, ttl_dns_cache=300)
             self._session = aiohttp.ClientSession(connector=connector)
             self._proxies = urllib.request.getproxies()
             self._proxy_of_host: dict[tuple[str, str], str | None] = {}
@@ -113,13 +112,27 @@ class AiohttpRequest(BaseRequest):
             body, headers = None, AGENT
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=timeout,
+                proxy=self._proxy(url),
+                ssl=tls_context() if url.startswith("https:") else True,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """As PTB's httpx client: certifi's CA bundle (a slim image may lack the system's).
+    Made at the first https call and shared by every client: each costs about 2 MB and
+    30 ms, and a local Bot API server over http needs none."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _given(value: Any, default: float | None) -> float | None:
