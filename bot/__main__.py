@@ -91,7 +91,7 @@ def flows_command(args: argparse.Namespace) -> int:
     from bot.config import Settings
     from bot.content.check import check_flows
 
-    directory = Settings.model_fields["flows_dir"].default
+    directory = Settings.flows_dir  # the default, when another setting is wrong
     with contextlib.suppress(ConfigError):
         directory = load_settings().flows_dir
     flows, issues = check_flows(directory)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_settings
+from bot.config import SETTING_NAMES, Settings, load_settings
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.storage.crypto import new_key_text
@@ -161,5 +161,5 @@ def service(runtime: Runtime) -> ConversationService:
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No TIJDIG/Telegram settings leak in from the developer's shell or .env."""
     for name in list(os.environ):
-        if name.upper() in {f.upper() for f in Settings.model_fields}:
+        if name.upper() in {f.upper() for f in SETTING_NAMES}:
             monkeypatch.delenv(name, raising=False)

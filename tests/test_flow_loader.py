@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import SETTING_NAMES
 from bot.content import check
 from bot.content.check import translation_issues
 from bot.content.loader import FlowError, FlowIssue, load_flow, load_flows
@@ -410,7 +410,7 @@ def test_translation_with_other_placeholders(tmp_path: Path, own_locales: Path) 
 
 
 def run_flows(*args: str, flows_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in SETTING_NAMES}
     env["FLOWS_DIR"] = str(flows_dir)
     return subprocess.run(
         [sys.executable, "-m", "bot", "flows", *args],
@@ -466,7 +466,7 @@ def show_or_diagram(
         return result.returncode, result.stdout, result.stderr
     from bot.__main__ import main
 
-    for name in Settings.model_fields:
+    for name in SETTING_NAMES:
         monkeypatch.delenv(name.upper(), raising=False)
     monkeypatch.setenv("FLOWS_DIR", str(DEMO_FLOWS))
     monkeypatch.setattr(check, "translation_issues", lambda flow, locales=None: [])

@@ -8,6 +8,7 @@ not hear that their summary was opened, or the database would be left open.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 
 import httpx
@@ -40,7 +41,7 @@ async def test_the_host_wires_web_app_and_notifications_to_the_channel_then_shut
 ) -> None:
     port = free_port()
     # quiet hours off: this test may run at night, when notices wait for the morning
-    settings = settings.model_copy(update={"web_port": port, "quiet_hours": None})
+    settings = dataclasses.replace(settings, web_port=port, quiet_hours=None)
     channel = CollectingChannel()
     host = asyncio.create_task(run_channel(settings, channel, stop=asyncio.Event()))
     await asyncio.wait_for(channel.started.wait(), 10)

@@ -22,7 +22,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 import bot.storage
-from bot.config import Settings
+from bot.config import SETTING_NAMES
 from bot.storage.db import SCHEMA_HEAD, alembic_config, create_engine, migrate
 from bot.storage.models import Base
 
@@ -129,7 +129,7 @@ def test_three_processes_migrating_at_once_all_succeed(postgres_url: str) -> Non
 
 
 def clean_environ() -> dict[str, str]:
-    names = {name.upper() for name in Settings.model_fields}
+    names = {name.upper() for name in SETTING_NAMES}
     return {k: v for k, v in os.environ.items() if k.upper() not in names}
 
 

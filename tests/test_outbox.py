@@ -9,6 +9,7 @@ reach the chat even when the link was opened in a process that cannot send it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -308,8 +309,9 @@ def test_durations_take_seconds_or_iso_8601_and_quiet_hours_take_off() -> None:
 async def test_reminders_due_while_down_go_out_spread_out_not_as_a_burst(box: Box) -> None:
     for n in range(5):
         await stop_halfway(box.channel.chat(f"p{n}"))
-    box.service.outbox.settings = box.service.runtime.settings.model_copy(
-        update={"reminder_rate": 2.0}  # rounds of 4: the pace holds across rounds too
+    box.service.outbox.settings = dataclasses.replace(
+        box.service.runtime.settings,
+        reminder_rate=2.0,  # rounds of 4: the pace holds across rounds too
     )
     moments: list[float] = []
     push = box.channel.push

@@ -8,6 +8,7 @@ client must not escape the rate limit by claiming another address in X-Forwarded
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -156,7 +157,7 @@ async def test_forwarded_for_counts_only_from_forwarded_allow_ips(
     assert runtime.settings.forwarded_allow_ips == ""
     assert await statuses(app_for(service, RateLimiter(3, 0.001))) == [200, 200, 200, 429, 429]
     # Behind a proxy on 127.0.0.1 that is named: each forwarded client has its own budget.
-    runtime.settings = runtime.settings.model_copy(update={"forwarded_allow_ips": "127.0.0.1"})
+    runtime.settings = dataclasses.replace(runtime.settings, forwarded_allow_ips="127.0.0.1")
     assert await statuses(app_for(service, RateLimiter(3, 0.001))) == [200] * 5
     # And uvicorn itself never applies its own default (which trusts 127.0.0.1).
     assert uvicorn_config(object(), runtime.settings).proxy_headers is False

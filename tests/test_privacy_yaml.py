@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.config import SETTING_NAMES, ConfigError, load_settings
 from bot.content.loader import FlowError, load_flow, load_flows
 from bot.content.yaml_lines import MAX_FILE_BYTES
 from bot.i18n import PROJECT_ROOT
@@ -76,7 +76,7 @@ def test_the_shipped_flow_and_its_aliases_still_load() -> None:
 
 
 def run_bot(*args: str, flows_dir: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in SETTING_NAMES}
     env.update(
         FLOWS_DIR=str(flows_dir),
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'tijdig.db'}",

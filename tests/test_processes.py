@@ -30,7 +30,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings, load_settings
+from bot.config import SETTING_NAMES, load_settings
 from bot.services.runtime import Runtime
 from bot.storage.crypto import new_key_text
 from bot.storage.db import create_engine
@@ -49,7 +49,7 @@ CHATS = 20
 
 
 def clean_environ() -> dict[str, str]:
-    names = {name.upper() for name in Settings.model_fields}
+    names = {name.upper() for name in SETTING_NAMES}
     return {k: v for k, v in os.environ.items() if k.upper() not in names}
 
 

@@ -6,6 +6,7 @@ marks the chat blocked and nothing more is sent."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from datetime import timedelta
@@ -79,11 +80,8 @@ async def test_python_m_bot_run_sends_the_reminder_and_its_button_continues(
 async def test_a_403_on_a_reminder_marks_the_chat_blocked(
     api: FakeBotAPI, tg_settings: Settings
 ) -> None:
-    settings = tg_settings.model_copy(
-        update={
-            "reminder_after": timedelta(seconds=2),
-            "quiet_hours": None,
-        }
+    settings = dataclasses.replace(
+        tg_settings, reminder_after=timedelta(seconds=2), quiet_hours=None
     )
     bot = RunningBot(settings, api)
     await bot.start()
@@ -126,7 +124,7 @@ async def test_a_link_opened_through_serve_alone_is_told_on_telegram(
     finally:
         await bot.stop()  # only the web app runs from here on
     port = free_port()
-    settings = tg_settings.model_copy(update={"web_port": port, "quiet_hours": None})
+    settings = dataclasses.replace(tg_settings, web_port=port, quiet_hours=None)
     notifier = await telegram.open_notifier(settings)
     assert notifier is not None
     stop = asyncio.Event()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.config import SETTING_NAMES
 from bot.storage.crypto import new_key_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,7 @@ LONG = (
 
 def chat_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The developer's settings left out; a SQLite file of this test; the demo flow."""
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.lower() not in SETTING_NAMES}
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'db' / 'tijdig.db'}"
     env["FLOWS_DIR"] = str(DEMO_FLOWS)
     env["WEB_PORT"] = "0"  # the chat's background web app on a free port: never "in use"

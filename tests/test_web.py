@@ -4,6 +4,7 @@ text; expiry, revocation, access code, rate limit, headers, access log and notif
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import logging
@@ -396,7 +397,7 @@ def free_port() -> int:
 
 
 async def test_background_server_serves_links_and_stops(runtime: Runtime) -> None:
-    runtime.settings = runtime.settings.model_copy(update={"web_port": 0})
+    runtime.settings = dataclasses.replace(runtime.settings, web_port=0)
     service = ConversationService(runtime)
     handle = await start_background(runtime, service)
     try:
@@ -421,7 +422,7 @@ async def test_background_server_on_a_busy_port_lets_the_chat_go_on(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        runtime.settings = runtime.settings.model_copy(update={"web_port": port})
+        runtime.settings = dataclasses.replace(runtime.settings, web_port=port)
         handle = await start_background(runtime, ConversationService(runtime))
         assert not handle.running
         await handle.stop()

@@ -31,7 +31,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from pydantic import SecretStr
+
+from bot.config import Secret
 
 VERSION = b"\x01"
 PERSON_VERSION = b"\x02"
@@ -199,14 +200,14 @@ class Cipher:
         return hmac.new(self.lookup_key, message, hashlib.sha256).hexdigest()
 
 
-def _secret_text(configured: str | SecretStr | None) -> str | None:
-    if isinstance(configured, SecretStr):
+def _secret_text(configured: str | Secret | None) -> str | None:
+    if isinstance(configured, Secret):
         return configured.get_secret_value()
     return configured
 
 
 def load_or_create_key(
-    configured: str | SecretStr | None,
+    configured: str | Secret | None,
     key_file: Path | None,
     database: Path | None = None,
 ) -> tuple[bytes, str | None]:
