@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import Session
 
 from bot.config import ConfigError
+from bot.storage.answer_cache import STAGED, keep_committed
 from bot.storage.models import Base
 from bot.storage.person_keys import ERASED
 from bot.storage.sqlite_inline import inline_creator
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 # The newest migration. A start on a current database reads this and never imports
 # Alembic (about 11 MB of memory and a good part of start-up); tests/test_migrations.py
 # checks that it names Alembic's head.
-SCHEMA_HEAD = "0300"
+SCHEMA_HEAD = "0400"
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -111,9 +112,15 @@ def _checkpoint_after_erase(session: Session) -> None:
         log.warning("the WAL could not be truncated after an erase (a reader was busy)")
 
 
+@event.listens_for(Session, "after_commit")
+def _keep_answer_histories(session: Session) -> None:
+    keep_committed(session.info)
+
+
 @event.listens_for(Session, "after_rollback")
 def _forget_erase(session: Session) -> None:
     session.info.pop(ERASED, None)
+    session.info.pop(STAGED, None)  # what was read or added here never happened
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -48,6 +48,9 @@ class Person(Base):
     mode: Mapped[str | None] = mapped_column(String(16))  # alone | together | for_other
     consented_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Moved on by the database (triggers, migration 0400) at every change to this person's
+    # answers: a turn re-reads the history only when it moved (bot/storage/answer_cache.py).
+    answers_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     # The key `name_enc` is sealed with, loaded along so that the name decrypts at once.
     key: Mapped[PersonKeyRow | None] = relationship(
         primaryjoin="Person.id == foreign(PersonKeyRow.person_id)",

@@ -16,7 +16,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from bot.storage.answer_cache import DECRYPTED
+from bot.storage.answer_cache import DECRYPTED, HISTORIES, Staged, staged
+from bot.storage.answer_cache import forget as forget_answers
 from bot.storage.crypto import Cipher, PersonKey
 from bot.storage.models import (
     Answer,
@@ -75,8 +76,17 @@ _CLAIM_EVENT = tuple(
     .returning(ProcessedEvent.__table__.c.id)
     for insert in (sqlite_insert, postgresql_insert)
 )
-_ADD_ANSWER = insert(Answer.__table__)
 _CONVERSATION = ConversationRow.__table__
+# Person.answers_version (moved by the database at every change to the person's answers).
+# On PostgreSQL the person row stays locked from here to the commit (FOR NO KEY UPDATE:
+# foreign-key checks of other writers still pass), so the history a turn read stays the
+# one it read; SQLite's BEGIN IMMEDIATE already keeps every other writer out.
+_ANSWERS_VERSION = (
+    select(Person.answers_version)
+    .where(Person.id == bindparam("person_id"))
+    .with_for_update(key_share=True)
+)
+# The conversation's save also says the answers version at the end of the turn.
 _SAVE_CONVERSATION = (
     update(_CONVERSATION)
     .where(_CONVERSATION.c.participant_id == bindparam("pid"))
@@ -85,6 +95,9 @@ _SAVE_CONVERSATION = (
         context_enc=bindparam("context_enc"),
         last_order=bindparam("last_order"),
         updated_at=bindparam("updated_at"),
+    )
+    .returning(
+        select(Person.answers_version).where(Person.id == bindparam("person_id")).scalar_subquery()
     )
 )
 _RECORD_COLUMNS = (
@@ -105,6 +118,8 @@ _HISTORY = (
     select(*_RECORD_COLUMNS).where(Answer.person_id == bindparam("person_id")).order_by(Answer.id)
 )
 _HISTORY_OF = _HISTORY.where(Answer.perspective == bindparam("perspective"))
+# The new row comes back as the history would read it (the same column types).
+_ADD_ANSWER = insert(Answer.__table__).returning(*_RECORD_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -221,7 +236,11 @@ class Repository:
     async def save_conversation(
         self, participant_id: int, state: str, context: dict[str, Any], *, order: int | None = None
     ) -> None:
-        blob = (await self._key_of_participant(participant_id)).encrypt_json(context, CONTEXT)
+        participant = await self.session.get(Participant, participant_id)
+        if participant is None:
+            raise LookupError(f"no participant {participant_id}")
+        key = self.keys.loaded(participant.person_id, participant.person_key)
+        blob = key.encrypt_json(context, CONTEXT)
         row = self._conversations.get(participant_id) or await self.session.get(
             ConversationRow, participant_id
         )
@@ -235,9 +254,11 @@ class Repository:
         last_order = row.last_order if order is None else max(order, row.last_order or order)
         values = {"state": state, "context_enc": blob, "last_order": last_order}
         # One UPDATE at once (Core); the loaded row is told, without a second write.
-        await self.session.execute(
-            _SAVE_CONVERSATION, {**values, "pid": participant_id, "updated_at": utcnow()}
-        )
+        params = {**values, "pid": participant_id, "person_id": participant.person_id}
+        found = await self.session.execute(_SAVE_CONVERSATION, {**params, "updated_at": utcnow()})
+        entry = staged(self.session.info).get(participant.person_id)
+        if entry is not None:
+            entry.final = found.scalar()
         for name, value in values.items():
             set_committed_value(row, name, value)
 
@@ -283,7 +304,11 @@ class Repository:
             "perspective": perspective,
             "with_enc": key.encrypt_json(companion, WITH) if companion else None,
         }
-        await self.session.execute(_ADD_ANSWER, row)
+        added = (await self.session.execute(_ADD_ANSWER, row)).one()
+        entry = staged(self.session.info).get(participant.person_id)
+        if entry is not None:
+            entry.records.append(self._record(participant.person_id, key, added))
+            entry.added += 1
 
     async def answer_history(
         self, person_id: int, *, perspective: str | None = None
@@ -298,31 +323,42 @@ class Repository:
         if not rows:
             return []
         key = await self.keys.of(person_id)
+        return [self._record(person_id, key, row) for row in rows]
 
+    @staticmethod
+    def _record(person_id: int, key: PersonKey, row: Any) -> AnswerRecord:
         def value(blob: bytes) -> Any:
             return key.decrypt_json(blob, ANSWER)
 
         def companion(blob: bytes) -> Any:
             return key.decrypt_json(blob, WITH)
 
-        return [
-            AnswerRecord(
-                id=row.id,
-                question_id=row.question_id,
-                value=DECRYPTED.value(person_id, row.value_enc, value),
-                skipped=row.skipped,
-                together=row.together,
-                role=row.role,
-                participant_id=row.participant_id,
-                created_at=row.created_at,
-                flow_version=row.flow_version,
-                perspective=row.perspective,
-                companion=DECRYPTED.value(person_id, row.with_enc, companion)
-                if row.with_enc
-                else None,
-            )
-            for row in rows
-        ]
+        return AnswerRecord(
+            id=row.id,
+            question_id=row.question_id,
+            value=DECRYPTED.value(person_id, row.value_enc, value),
+            skipped=row.skipped,
+            together=row.together,
+            role=row.role,
+            participant_id=row.participant_id,
+            created_at=row.created_at,
+            flow_version=row.flow_version,
+            perspective=row.perspective,
+            companion=DECRYPTED.value(person_id, row.with_enc, companion) if row.with_enc else None,
+        )
+
+    async def current_history(self, person_id: int) -> tuple[AnswerRecord, ...]:
+        """The whole history, as `answer_history`, read again only when the person's
+        answers version moved since this process last saw it (bot/storage/answer_cache.py).
+        What is read, and what this unit of work adds, is kept once it commits."""
+        found = await self.session.execute(_ANSWERS_VERSION, {"person_id": person_id})
+        version = found.scalar()
+        records = None if version is None else HISTORIES.get(person_id, version)
+        if records is None:
+            records = tuple(await self.answer_history(person_id))
+        if version is not None:
+            staged(self.session.info)[person_id] = Staged(version, list(records))
+        return records
 
     async def latest_answers(self, person_id: int) -> dict[str, AnswerRecord]:
         """The person's answer to each question (relatives' own views are not answers)."""
@@ -338,7 +374,7 @@ class Repository:
         own view per question (by participant id)."""
         latest: dict[str, AnswerRecord] = {}
         views: dict[int, dict[str, AnswerRecord]] = {}
-        for record in await self.answer_history(person_id):
+        for record in await self.current_history(person_id):
             if record.perspective == "person":
                 latest[record.question_id] = record
             elif record.participant_id is not None:
@@ -401,7 +437,7 @@ class Repository:
         """Erase the person and everything that hangs off them; nothing is left behind.
         Their key goes first: from then on no copy of their rows can be read."""
         await self.keys.destroy(person_id)
-        DECRYPTED.forget(person_id)
+        forget_answers(person_id)
         participant_ids = select(Participant.id).where(Participant.person_id == person_id)
         link_ids = select(ShareLink.id).where(ShareLink.person_id == person_id)
         await self.session.execute(
