@@ -137,12 +137,11 @@ def load_settings(*, _env_file: str | Path | None = ENV_FILE, **overrides: Any) 
     for field in dataclasses.fields(Settings):
         if field.name not in given:
             continue
-        convert = CONVERTERS.get(field.name, _text)
+        value = given[field.name]
         try:
-            if given[field.name] is None and "None" not in str(field.type):
+            if value is None and "None" not in str(field.type):
                 raise ValueError("must be set")
-            value = given[field.name]
-            values[field.name] = None if value is None else convert(value)
+            values[field.name] = None if value is None else CONVERTERS[field.name](value)
         except ValueError as exc:
             raise ConfigError(f"The setting {field.name.upper()} is not valid: {exc}.") from None
     settings = Settings(**values)
@@ -162,7 +161,11 @@ def load_settings(*, _env_file: str | Path | None = ENV_FILE, **overrides: Any) 
 def dotenv_values(path: str | Path) -> dict[str, str | None]:
     from dotenv import dotenv_values as read  # only when there is a .env file
 
-    return read(path, encoding="utf-8")
+    try:
+        return read(path, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        raise ConfigError(f"The settings file {path} cannot be read ({reason}).") from None
 
 
 def _named(source: Mapping[str, str | None]) -> dict[str, str]:
@@ -323,6 +326,7 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "database_url": _database_url,
     "data_key": _secret,
     "public_base_url": _public_base_url,
+    "web_host": _text,
     "web_port": _whole(0, 65535),
     "default_locale": _locale,
     "share_link_days": _whole(1, 365),

@@ -79,3 +79,11 @@ def test_none_unsets_an_optional_setting_and_is_refused_for_a_required_one() -> 
     assert settings.data_key is None and settings.redis_url is None
     with pytest.raises(ConfigError, match="WEB_HOST is not valid: must be set"):
         load_settings(_env_file=None, web_host=None)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_an_env_file_that_is_not_text_says_so_in_one_sentence(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(b"SHARE_LINK_DAYS=14\nPUBLIC_BASE_URL=\xff\xfe\n")
+    with pytest.raises(ConfigError, match=r"settings file .*\.env cannot be read \(it is not"):
+        load_settings(_env_file=env_file)
