@@ -51,13 +51,18 @@ async def test_a_change_made_by_hand_is_what_the_next_turn_works_with(
 ) -> None:
     """An operator deletes an answer with SQL: no Tijdig code ran, and still the next turn
     does not work with it (the database moved the version)."""
-    _chat, pid = await answered(service, runtime)
+    chat, pid = await answered(service, runtime)
     assert (await database_answers(runtime, pid))["goede_dag"] == {"text": "Een wandeling"}
+    assert "▰" in chat.last_text  # one answer of the topic on the bar
     async with runtime.db.begin() as connection:
         await connection.execute(
             text("DELETE FROM answer WHERE person_id = :pid AND question_id = 'goede_dag'"),
             {"pid": pid},
         )
+    assert HISTORIES.holds(pid)  # the history from before the delete is still kept
+    await chat.command("verder")  # a whole turn, and its progress bar counts no answer
+    assert "Wat vindt u belangrijker?" in chat.last_text
+    assert "▰" not in chat.last_text
     after = await turn_answers(runtime, pid)
     assert "goede_dag" not in after
     assert after == await database_answers(runtime, pid)

@@ -43,8 +43,9 @@ WITH = "answer.with"
 # The statements of every turn, built once: building a statement costs more CPU than
 # SQLite takes to run it, and a built one also keeps its cache key.
 _PARTICIPANT = (
-    select(Participant, ConversationRow)
+    select(Participant, ConversationRow, Person.answers_version)
     .outerjoin(ConversationRow, ConversationRow.participant_id == Participant.id)
+    .join(Person, Person.id == Participant.person_id)
     .where(
         Participant.channel == bindparam("channel"),
         Participant.lookup_key == bindparam("lookup_key"),
@@ -156,6 +157,9 @@ class Repository:
         # The session's identity map holds rows weakly; keeping the conversation rows we
         # loaded saves a second SELECT when the same unit of work saves them.
         self._conversations: dict[int, ConversationRow] = {}
+        # Answers versions read along with a participant (unlocked: SQLite, where the
+        # transaction's write lock keeps them), until this unit of work writes answers.
+        self._answers_versions: dict[int, int] = {}
 
     # -- participants -------------------------------------------------------------------------
     def lookup_key(self, channel: str, user_id: str) -> str:
@@ -173,9 +177,10 @@ class Repository:
         found = (await self.session.execute(_PARTICIPANT, params)).first()
         if found is None:
             return None
-        participant, conversation = found
+        participant, conversation, version = found
         if conversation is not None:
             self._conversations[participant.id] = conversation
+        self._answers_versions[participant.person_id] = version
         return participant
 
     async def participants_of_user(self, channel: str, user_id: str) -> list[Participant]:
@@ -305,6 +310,7 @@ class Repository:
             "with_enc": key.encrypt_json(companion, WITH) if companion else None,
         }
         added = (await self.session.execute(_ADD_ANSWER, row)).one()
+        self._answers_versions.pop(participant.person_id, None)  # moved by this row
         entry = staged(self.session.info).get(participant.person_id)
         if entry is not None:
             entry.records.append(self._record(participant.person_id, key, added))
@@ -351,8 +357,10 @@ class Repository:
         """The whole history, as `answer_history`, read again only when the person's
         answers version moved since this process last saw it (bot/storage/answer_cache.py).
         What is read, and what this unit of work adds, is kept once it commits."""
-        found = await self.session.execute(_ANSWERS_VERSION, {"person_id": person_id})
-        version = found.scalar()
+        version = self._answers_versions.pop(person_id, None)
+        if version is None:
+            found = await self.session.execute(_ANSWERS_VERSION, {"person_id": person_id})
+            version = found.scalar()
         records = None if version is None else HISTORIES.get(person_id, version)
         if records is None:
             records = tuple(await self.answer_history(person_id))
