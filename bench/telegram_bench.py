@@ -210,7 +210,7 @@ async def seed(database_url: str, data_key: str, count: int) -> float:
     `record_consent`, `add_answer` and `save_conversation` write, made with the project's
     own key and cipher code, but written in bulk (Core executemany, one transaction per
     SEED_BATCH people) rather than one statement or flush per row: 100,000 people took
-    about 105 s instead of over 20 minutes. The ids come back through RETURNING, so the
+    45-105 s instead of over 20 minutes. The ids come back through RETURNING, so the
     tables' own sequences hand them out (and go on after them) on SQLite and PostgreSQL."""
     from sqlalchemy import insert
 

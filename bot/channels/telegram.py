@@ -473,9 +473,10 @@ class TelegramChannel:
 
 
 async def without_reading(bot: Bot, method: str, **params: Any) -> Any:
-    """A Bot API call whose result is not parsed into PTB objects: for a sent or edited
-    message, PTB would build a whole `Message` with its keyboard (for the edit of a button
-    answer, about 6% of the CPU of an answer) where Tijdig needs at most its id.
+    """A text message sent or edited (sendMessage, editMessageText; link previews off)
+    without parsing the result into PTB objects: PTB would build a whole `Message` with
+    its keyboard (for the edit of a button answer, about 6% of the CPU of an answer)
+    where Tijdig needs at most its id.
     `do_api_request` hands back the raw result (through the rate limiter, with PTB's
     errors); the method's name goes in lower case because the Bot API's method names are
     case-insensitive and PTB warns about a name it has a method for."""

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from bot.config import Secret
+from bot.setting_values import Secret
 
 VERSION = b"\x01"
 PERSON_VERSION = b"\x02"

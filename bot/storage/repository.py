@@ -241,9 +241,7 @@ class Repository:
     async def save_conversation(
         self, participant_id: int, state: str, context: dict[str, Any], *, order: int | None = None
     ) -> None:
-        participant = await self.session.get(Participant, participant_id)
-        if participant is None:
-            raise LookupError(f"no participant {participant_id}")
+        participant = await self._participant(participant_id)
         key = self.keys.loaded(participant.person_id, participant.person_key)
         blob = key.encrypt_json(context, CONTEXT)
         row = self._conversations.get(participant_id) or await self.session.get(
@@ -467,8 +465,12 @@ class Repository:
         await self.session.execute(delete(Participant).where(Participant.person_id == person_id))
         await self.session.execute(delete(Person).where(Person.id == person_id))
 
-    async def _key_of_participant(self, participant_id: int) -> PersonKey:
+    async def _participant(self, participant_id: int) -> Participant:
         participant = await self.session.get(Participant, participant_id)
         if participant is None:
             raise LookupError(f"no participant {participant_id}")
+        return participant
+
+    async def _key_of_participant(self, participant_id: int) -> PersonKey:
+        participant = await self._participant(participant_id)
         return self.keys.loaded(participant.person_id, participant.person_key)
