@@ -9,17 +9,26 @@ and a tidy-up (`rate_limit_args=TIDY`: taking the buttons off a question already
 is made only when the budget is idle (its next slot is free now), else skipped
 (`Skipped`), so it never makes a reply or a notice wait behind it.
 When Telegram still answers 429, the call waits `retry_after` and tries again.
+
+Slots are handed out spaced, but a call goes out only when the event loop gets to it:
+after the loop was busy for a moment, every call whose slot passed meanwhile would go at
+once, more than a second's worth in a second. `SendWindow` holds each process to fewer
+than the limit in any second by the moments its calls actually go out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import warnings
+from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.services.limits import REPLY, SendBudget
 
@@ -39,11 +48,37 @@ class Skipped(TelegramError):
 JSONish = bool | dict[str, Any] | list[dict[str, Any]]
 
 
+class SendWindow:
+    """At most `limit` calls in any one second, counted when they go out (monotonic)."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.sent: deque[float] = deque(maxlen=max(1, limit))
+        self.clock = clock
+        self._turn = asyncio.Lock()  # one waiter at a time: after its wait, its call fits
+
+    def wait(self) -> float:
+        """Seconds until one more call fits (0: now)."""
+        if len(self.sent) < (self.sent.maxlen or 1):
+            return 0.0
+        return max(0.0, self.sent[0] + 1.0 - self.clock())
+
+    async def enter(self) -> None:
+        """Wait until one more call fits, and count it as going out now."""
+        async with self._turn:
+            wait = self.wait()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self.sent.append(self.clock())
+
+
 class SharedFloodLimiter(BaseRateLimiter[int]):
     def __init__(self, budget: SendBudget, *, max_retries: int = 2) -> None:
         self.budget = budget
         self.max_retries = max_retries
         self.waited = 0.0  # seconds spent waiting for the budget (the benchmark reads it)
+        # One below the limit: the budget's own spacing never reaches it, so it only holds
+        # back calls bunched up by a busy moment.
+        self.window = SendWindow(budget.per_second - 1)
 
     async def initialize(self) -> None:
         """Nothing to open: the storage connects on first use."""
@@ -64,9 +99,10 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
         priority = REPLY if rate_limit_args is None else rate_limit_args
         if priority == TIDY and chat_bound:
             wait = await self._next_slot_or_none()
-            if wait is None:
+            if wait is None or self.window.wait() > 0:
                 raise Skipped
             await asyncio.sleep(wait)
+            await self.window.enter()  # it fitted a moment ago: seldom a wait
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter:
@@ -74,13 +110,15 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
         for attempt in range(self.max_retries + 1):
             if chat_bound:
                 self.waited += await self.budget.take(priority)
+                await self.window.enter()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == self.max_retries:
                     raise
-                log.info("Telegram asked to wait %s s (flood limit)", exc.retry_after)
-                await asyncio.sleep(_seconds(exc.retry_after) + 0.1)
+                wait = retry_after_seconds(exc)
+                log.info("Telegram asked to wait %s s (flood limit)", wait)
+                await asyncio.sleep(wait + 0.1)
         raise AssertionError("unreachable")
 
     async def _next_slot_or_none(self) -> float | None:
@@ -90,5 +128,10 @@ class SharedFloodLimiter(BaseRateLimiter[int]):
         return await self.budget.try_take(0)
 
 
-def _seconds(value: Any) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for. PTB 22 hands it as an int with a deprecation warning
+    (a timedelta when PTB_TIMEDELTA is set); either way, seconds, and no warning in the log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
