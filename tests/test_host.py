@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import socket
+from pathlib import Path
 
 import httpx
 
@@ -92,3 +94,50 @@ def test_a_command_loads_only_the_channel_it_names() -> None:
     assert loaded(("flows", "check")) == "[]"
     assert loaded(("chat", "--user", "anna")) == "['bot.channels.terminal']"
     assert loaded(("run",)) == "['bot.channels.telegram', 'telegram']"
+
+
+def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Memory is mostly the libraries a process imports. A bot on SQLite without Redis,
+    restarted on its database (the first start migrates, with Alembic) and chatting,
+    does not load SQLAlchemy's PostgreSQL dialect (2 MB with every
+    driver's module), the `limits` library (Redis only) or Jinja2 (summary pages only)."""
+    import subprocess
+    import sys
+
+    database = f"sqlite+aiosqlite:///{tmp_path}/t.db"
+    script = """
+import asyncio, sys
+import bot.host, bot.channels.telegram, bot.web.app
+from bot.config import load_settings
+from bot.services.conversation import ConversationService
+from bot.services.runtime import Runtime
+from bot.testing import ChatDriver
+
+async def main():
+    settings = load_settings(_env_file=None)
+    runtime = await Runtime.create(settings)
+    try:
+        service = ConversationService(runtime)
+        bot.web.app.create_app(runtime, service)
+        chat = await ChatDriver.on_service(service).ready()
+        await chat.open_topic("Wonen")
+        question = chat.last_text
+        await chat.press(chat.buttons[0])  # an answer: stored, deduplicated, encrypted
+        assert chat.last_text != question
+    finally:
+        await runtime.close()
+    wanted = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis")
+    print(sorted(m for m in wanted if m in sys.modules))
+
+asyncio.run(main())
+"""
+    from bot.storage.crypto import new_key_text
+
+    env = {**os.environ, "DATABASE_URL": database, "DATA_KEY": new_key_text()}
+    migrated = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"], capture_output=True, text=True, env=env
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

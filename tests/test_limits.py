@@ -21,14 +21,8 @@ from sqlalchemy import func, select
 
 from bot.config import load_settings
 from bot.services.conversation import ConversationService
-from bot.services.limits import (
-    NOTICE,
-    REPLY,
-    DatabaseClientLimit,
-    SendBudget,
-    SharedClientLimit,
-    limit_storage,
-)
+from bot.services.limits import NOTICE, REPLY, DatabaseClientLimit, SendBudget
+from bot.services.redis_client_limit import SharedClientLimit, limit_storage
 from bot.services.runtime import Runtime
 from bot.storage import rate_schedule
 from bot.storage.crypto import new_key_text
@@ -317,3 +311,12 @@ async def test_a_store_that_does_not_answer_leaves_the_process_its_own_budget(
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "postgresql not answering" in warnings[0], warnings
     assert "secret" not in caplog.text
+
+
+def test_the_share_link_limit_is_in_redis_when_redis_url_is_set() -> None:
+    from types import SimpleNamespace
+
+    from bot.web.app import client_limit
+
+    settings = SimpleNamespace(redis_url="redis://127.0.0.1:6379/0", is_sqlite=True)
+    assert isinstance(client_limit(SimpleNamespace(settings=settings)), SharedClientLimit)

@@ -148,3 +148,21 @@ def test_migrate_command_brings_an_empty_database_to_the_newest_schema(tmp_path:
     assert done.returncode == 0, done.stderr
     assert f"revision {head}" in done.stdout
     assert (tmp_path / "m.db").exists()
+
+
+async def test_the_own_person_index_is_partial_on_both_databases(database_url: str) -> None:
+    """One person of their own per chat user, while the same chat user can be a relative
+    of others: the unique index holds only for role 'self'. Alembic's comparison does not
+    read an index's WHERE (and the model states it for SQLite only), so this checks the
+    migrated database itself."""
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.connect() as connection:
+            indexes = await connection.run_sync(lambda c: inspect(c).get_indexes("participant"))
+    finally:
+        await engine.dispose()
+    (own,) = [index for index in indexes if index["name"] == "uq_participant_self"]
+    assert own["unique"] and own["column_names"] == ["channel", "lookup_key"]
+    where = " ".join(str(v) for k, v in own.get("dialect_options", {}).items() if "where" in k)
+    assert "role" in where and "'self'" in where, own

@@ -2,7 +2,8 @@
 and the share-link rate limit per client.
 
 Where the counters live follows the database: with `REDIS_URL` set, in Redis (a Lua
-script per send slot; the `limits` library's moving window for share links); else, on
+script per send slot; for share links the `limits` library's moving window, in
+bot/services/redis_client_limit.py, loaded only then); else, on
 PostgreSQL, in the database's `rate_schedule` table (one atomic upsert per slot, see
 bot/storage/rate_schedule.py), so several processes need nothing beside the database they
 already share; on SQLite (one process), in this process's memory.
@@ -18,10 +19,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.storage import storage_from_string
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -29,16 +26,6 @@ from bot.config import Settings
 from bot.storage import rate_schedule
 
 log = logging.getLogger(__name__)
-
-
-def limit_storage(settings: Settings) -> Storage:
-    if settings.redis_url:
-        storage = storage_from_string(
-            "async+" + settings.redis_url, implementation="redispy", key_prefix="tijdig"
-        )
-        assert isinstance(storage, Storage)
-        return storage
-    return MemoryStorage()
 
 
 def namespace(secret: str) -> str:
@@ -211,26 +198,6 @@ class SendBudget:
             await self._redis.aclose()
         if self._db is not None:
             await self._db.dispose()
-
-
-@dataclass
-class SharedClientLimit:
-    """The share-link rate limit: `burst` requests per client per minute (a moving window:
-    a burst of `burst`, then as the window moves, about one every 60/burst seconds)."""
-
-    storage: Storage
-    burst: int = 30
-
-    def __post_init__(self) -> None:
-        self.item: RateLimitItem = RateLimitItemPerMinute(self.burst)
-        self.limiter = MovingWindowRateLimiter(self.storage)
-
-    async def take(self, client: str) -> int | None:
-        """None when allowed, else whole seconds to wait."""
-        if await self.limiter.hit(self.item, "share", client):
-            return None
-        stats = await self.limiter.get_window_stats(self.item, "share", client)
-        return max(1, int(stats.reset_time - time.time() + 0.999))
 
 
 @dataclass

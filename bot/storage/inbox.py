@@ -21,13 +21,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.crypto import Cipher
 from bot.storage.models import Base, utcnow
+from bot.storage.upsert import insert_for
 
 PAYLOAD = "inbox.update"
 
@@ -71,8 +70,7 @@ async def store(
         "attempts": 1,
     }
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(InboxRow).values(**values).on_conflict_do_nothing()
+    statement = insert_for(dialect)(InboxRow).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -6,13 +6,12 @@ decides where a transaction begins and ends.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -33,6 +32,7 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.storage.person_keys import PersonKeys
+from bot.storage.upsert import insert_for
 
 ANSWER = "answer.value"
 NAME = "person.name"
@@ -64,19 +64,24 @@ _PARTICIPANT_LOCKED = (
     .order_by(Participant.active.desc(), Participant.id)
     .with_for_update(of=Participant)
 )
-# (index 1: PostgreSQL.) RETURNING gives a row back only when one went in: the ORM
-# result's rowcount said 1 for a skipped row on PostgreSQL.
-_CLAIM_EVENT = tuple(
-    insert(ProcessedEvent.__table__)
-    .values(
-        participant_id=bindparam("participant_id"),
-        event_id=bindparam("event_id"),
-        created_at=bindparam("created_at"),
+
+
+@functools.cache
+def _claim_event(dialect_name: str) -> Any:
+    """The dedupe INSERT, built once per dialect. RETURNING gives a row back only when one
+    went in: the ORM result's rowcount said 1 for a skipped row on PostgreSQL."""
+    return (
+        insert_for(dialect_name)(ProcessedEvent.__table__)
+        .values(
+            participant_id=bindparam("participant_id"),
+            event_id=bindparam("event_id"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
+        .returning(ProcessedEvent.__table__.c.id)
     )
-    .on_conflict_do_nothing(index_elements=["participant_id", "event_id"])
-    .returning(ProcessedEvent.__table__.c.id)
-    for insert in (sqlite_insert, postgresql_insert)
-)
+
+
 _CONVERSATION = ConversationRow.__table__
 # Person.answers_version (moved by the database at every change to the person's answers).
 # On PostgreSQL the person row stays locked from here to the commit (FOR NO KEY UPDATE:
@@ -271,7 +276,7 @@ class Repository:
         that skips a duplicate, instead of a SELECT first and an INSERT later; undone with
         the rest of the turn if the turn fails."""
         dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        statement = _CLAIM_EVENT[dialect == "postgresql"]
+        statement = _claim_event(dialect)
         params = {"participant_id": participant_id, "event_id": event_id, "created_at": utcnow()}
         return (await self.session.execute(statement, params)).first() is not None
 

@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
-from bot.services.limits import DatabaseClientLimit, SharedClientLimit, limit_storage
+from bot.services.limits import DatabaseClientLimit
 from bot.services.sharing import Access, ShareLinks
 from bot.storage.db import SCHEMA_HEAD, schema_revision
 from bot.summary.fhir import questionnaire, questionnaire_response
@@ -51,18 +51,18 @@ from bot.summary.html import (
 )
 from bot.summary.pdf import render_pdf
 from bot.summary.text import render_text
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import ClientLimit, RateLimiter
 
 log = logging.getLogger(__name__)
-
-ClientLimit = RateLimiter | SharedClientLimit | DatabaseClientLimit
 
 
 def client_limit(runtime: Any) -> ClientLimit:
     """The share-link rate limit that every process shares: in Redis when REDIS_URL is set,
     else in PostgreSQL; on SQLite (one process) in memory."""
     settings = runtime.settings
-    if settings.redis_url:
+    if settings.redis_url:  # imported only when used: Redis is optional
+        from bot.services.redis_client_limit import SharedClientLimit, limit_storage
+
         return SharedClientLimit(limit_storage(settings))
     if not settings.is_sqlite:
         return DatabaseClientLimit(runtime.db)

@@ -2,8 +2,9 @@
 
 Good for one process (SQLite). With several web processes behind a load balancer each
 would keep its own buckets, so the app then uses a limit all processes share (the same
-`take`): `SharedClientLimit` in Redis when REDIS_URL is set, else `DatabaseClientLimit`
-in PostgreSQL (bot.services.limits).
+`take`): `SharedClientLimit` in Redis when REDIS_URL is set
+(bot.services.redis_client_limit), else `DatabaseClientLimit` in PostgreSQL
+(bot.services.limits).
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ClientLimit(Protocol):
+    """A rate limit per client: this one, or one shared by every process."""
+
+    async def take(self, client: str) -> int | None:
+        """None when allowed, else whole seconds to wait."""
+        ...
 
 
 @dataclass
