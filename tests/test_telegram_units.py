@@ -113,6 +113,30 @@ async def test_one_chat_is_handled_in_order_while_chats_run_side_by_side() -> No
     assert processor.active_chats == 0, "locks are cleaned up after use"
 
 
+async def test_a_chat_sending_many_updates_does_not_hold_up_the_others() -> None:
+    """A chat's later updates wait for its earlier one without taking a processing slot:
+    one person (or a script) sending many messages at once leaves room for everyone else."""
+    processor = ChatOrderedProcessor(2)
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def work(update_id: int, wait: bool) -> None:
+        if wait:
+            await release.wait()
+        done.append(update_id)
+
+    busy = [
+        asyncio.create_task(processor.process_update(_update(n, 10), work(n, True)))
+        for n in (1, 2, 3)
+    ]
+    other = processor.process_update(_update(4, 20), work(4, False))
+    await asyncio.wait_for(other, 2)  # chat 20 goes while chat 10's first update is stuck
+    assert done == [4]
+    release.set()
+    await asyncio.gather(*busy)
+    assert done == [4, 1, 2, 3]
+
+
 def test_a_question_message_grows_with_the_choice_and_the_next_question_up_to_the_cap() -> None:
     grown = grown_text("Wonen\n\nWaar wilt u wonen?", "Thuis", "Wilt u verhuizen?")
     assert grown == "Wonen\n\nWaar wilt u wonen?\n\n✓ Thuis\n\nWilt u verhuizen?"

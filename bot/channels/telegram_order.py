@@ -32,26 +32,28 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     def active_chats(self) -> int:
         return len(self._locks)
 
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await self._in_order(update, coroutine)  # PTB's error handlers catch what fails
-        if self._after is not None:
-            await self._after(update)
-
-    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The chat's turn first, then one of the process's slots: a chat's later updates
+        wait without holding a slot, so one busy chat never keeps the others waiting."""
         key = _chat_key(update)
         if key is None:
-            await coroutine
+            await super().process_update(update, coroutine)
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
             async with lock:
-                await coroutine
+                await super().process_update(update, coroutine)
         finally:
             self._users[key] -= 1
             if self._users[key] == 0:
                 del self._users[key]
                 del self._locks[key]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine  # PTB's error handlers catch what fails
+        if self._after is not None:
+            await self._after(update)
 
     async def initialize(self) -> None:
         """Nothing to set up; locks are made on demand."""
