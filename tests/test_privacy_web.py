@@ -26,8 +26,9 @@ from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.storage.crypto import new_key_text
 from bot.testing import ChatDriver
-from bot.web.app import SECURITY_HEADERS, create_app, safe_path
+from bot.web.app import create_app
 from bot.web.ratelimit import RateLimiter
+from bot.web.security import SECURITY_HEADERS, safe_path
 from bot.web.server import uvicorn_config
 from tests.conftest import DEMO_FLOWS
 from tests.summary_support import FrozenClock, link_of, texts

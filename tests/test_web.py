@@ -29,8 +29,9 @@ from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.storage.models import LinkAccess
 from bot.testing import ChatDriver
-from bot.web.app import CSP, create_app, safe_path
+from bot.web.app import create_app
 from bot.web.ratelimit import RateLimiter
+from bot.web.security import CSP, safe_path
 from bot.web.server import start_background
 from tests.conftest import DEMO_FLOWS, ROOT
 from tests.serve_support import first_answer, stop_server

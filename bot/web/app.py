@@ -8,9 +8,8 @@ Routes
     GET  /fhir/Questionnaire/tijdig  Tijdig's Questionnaire (no personal data)
     GET  /static/summary.css, /robots.txt, /health, /
 
-Every response carries the security headers (no referrer, no indexing, no caching, a strict
-CSP without inline code or third-party sources, nosniff). Paths are logged with the token
-replaced; the link id identifies a link in the logs. One AsyncSession per request; the
+Every response carries the security headers, and paths are logged with the token replaced
+(bot/web/security.py); the link id identifies a link in the logs. One AsyncSession per request; the
 chat notice about an opening is written to the outbox in that transaction and sent by the
 process that runs the person's channel.
 """
@@ -20,20 +19,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
@@ -52,6 +47,7 @@ from bot.summary.html import (
 from bot.summary.pdf import render_pdf
 from bot.summary.text import render_text
 from bot.web.ratelimit import ClientLimit, RateLimiter
+from bot.web.security import SecurityHeaders, safe_path, usable_cookies
 
 log = logging.getLogger(__name__)
 
@@ -69,118 +65,9 @@ def client_limit(runtime: Any) -> ClientLimit:
     return RateLimiter()
 
 
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
 ROBOTS = "User-agent: *\nDisallow: /s/\n"
 FHIR_JSON = "application/fhir+json"
 MAX_FORM_BYTES = 2048
-# Path segments that are never secret. Every other segment is logged as <token>, wherever it
-# stands: `//s/<token>`, `/S/<token>`, `/x/s/<token>` and `/static/../s/<token>` are near
-# misses a person may type, and their token is as live as in `/s/<token>`.
-PUBLIC_SEGMENTS = frozenset(
-    {
-        "",
-        "s",
-        "static",
-        "summary.css",
-        "fhir",
-        "Questionnaire",
-        "tijdig",
-        "robots.txt",
-        "health",
-        "ready",
-        "favicon.ico",
-        "pdf",
-        "txt",
-        "telegram",
-        "webhook",
-        ".",
-        "..",
-    }
-)
-MAX_LOGGED_SEGMENTS = 8
-
-
-def safe_path(path: str) -> str:
-    """The request path as it may be logged: a share token never reaches a log."""
-    segments = path.split("/")
-    shown = [s if s in PUBLIC_SEGMENTS else "<token>" for s in segments[:MAX_LOGGED_SEGMENTS]]
-    return "/".join(shown) + ("/…" if len(segments) > MAX_LOGGED_SEGMENTS else "")
-
-
-def usable_cookies(request: Request) -> dict[str, str]:
-    """Only cookies that could be Tijdig's: printable ASCII names and values (a cookie such
-    as `tijdig_code_<id>=\xb2.x` is someone else's or a forgery, not a reason for a 500)."""
-    return {
-        name: value
-        for name, value in request.cookies.items()
-        if name.isascii() and value.isascii() and name.isprintable() and value.isprintable()
-    }
-
-
-class SecurityHeaders:
-    """Adds the security headers to every response and logs requests without tokens."""
-
-    def __init__(self, app: ASGIApp, locale: str = "nl") -> None:
-        self.app = app
-        self.locale = locale
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        status = 0
-        path = safe_path(scope.get("path", ""))
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-            await send(message)
-
-        try:
-            scope.get("query_string", b"").decode("utf-8")
-        except UnicodeDecodeError:  # Starlette would fail on it with a 500
-            status = 400
-            tr = i18n.translator(self.locale)
-            response = PlainTextResponse(tr.gettext("Kijk of u de hele link heeft gebruikt."), 400)
-            await response(scope, receive, send_with_headers)
-            log.info("web %s %s %s", scope.get("method"), path, status)
-            return
-        try:
-            await self.app(scope, receive, send_with_headers)
-        except Exception as exc:
-            # Never Starlette's bare 500 without our headers, and never the exception's text
-            # (it may quote what the client sent): its type and where it was raised.
-            frame = traceback.extract_tb(exc.__traceback__)[-1]
-            where = f"{Path(frame.filename).name}:{frame.lineno}"
-            log.error(
-                "web %s %s failed: %s at %s", scope.get("method"), path, type(exc).__name__, where
-            )
-            if status:
-                return  # the response had begun; the client sees a cut-off body
-            status = 500
-            tr = i18n.translator(self.locale)
-            response = PlainTextResponse(
-                tr.gettext("Er ging iets mis. Probeer het over een paar minuten opnieuw."), 500
-            )
-            await response(scope, receive, send_with_headers)
-        log.info("web %s %s %s", scope.get("method"), path, status)
 
 
 class SummaryWeb:
