@@ -137,6 +137,50 @@ async def test_a_chat_sending_many_updates_does_not_hold_up_the_others() -> None
     assert done == [4, 1, 2, 3]
 
 
+def test_a_pressed_buttons_update_is_read_without_the_keyboard_it_was_under() -> None:
+    """Half of parsing a button press was building PTB objects for the keyboard of the
+    message it was under, which Tijdig never reads: the long poll drops it, and only it."""
+    import json
+
+    from bot.channels.telegram_http import UpdatesRequest
+
+    keyboard = {"inline_keyboard": [[{"text": "Thuis", "callback_data": "2|q|thuis"}]]}
+    pressed = {
+        "message_id": 7,
+        "date": 1764500000,
+        "chat": {"id": 42, "type": "private"},
+        "text": "Waar wilt u wonen?",
+        "reply_markup": keyboard,
+    }
+    user = {"id": 42, "is_bot": False, "first_name": "Anna"}
+    typed = {**pressed, "message_id": 8, "from": user, "text": "hallo"}
+    body = {
+        "ok": True,
+        "result": [
+            {
+                "update_id": 1,
+                "callback_query": {
+                    "id": "c",
+                    "from": user,
+                    "chat_instance": "i",
+                    "data": "2|q|thuis",
+                    "message": pressed,
+                },
+            },
+            {"update_id": 2, "message": typed},
+            "not an update",
+        ],
+    }
+    data = UpdatesRequest.parse_json_payload(json.dumps(body).encode())
+    query = Update.de_json(data["result"][0], None).callback_query
+    assert query is not None and isinstance(query.message, Message)
+    assert (query.message.message_id, query.message.chat.id) == (7, 42)
+    assert query.message.text == "Waar wilt u wonen?" and query.message.reply_markup is None
+    assert query.data == "2|q|thuis"
+    assert data["result"][1]["message"]["reply_markup"] == keyboard, "only a pressed message"
+    assert data["result"][2] == "not an update"
+
+
 def test_a_question_message_grows_with_the_choice_and_the_next_question_up_to_the_cap() -> None:
     grown = grown_text("Wonen\n\nWaar wilt u wonen?", "Thuis", "Wilt u verhuizen?")
     assert grown == "Wonen\n\nWaar wilt u wonen?\n\n✓ Thuis\n\nWilt u verhuizen?"

@@ -26,6 +26,7 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram_app import NAME, build_application, open_notifier, register_commands
 from bot.channels.telegram_format import coalesced, decode_button, media_of
+from bot.channels.telegram_http import without_keyboard
 from bot.channels.telegram_replies import ReplySender, push_replies
 from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
@@ -101,7 +102,9 @@ class TelegramChannel:
             for item in items:
                 log.info("taking over update_id=%s (attempt %s)", item.update_id, item.attempts)
                 try:
-                    update = Update.de_json(json.loads(item.payload), self.application.bot)
+                    update = Update.de_json(
+                        without_keyboard(json.loads(item.payload)), self.application.bot
+                    )
                 except (ValueError, TypeError, KeyError):
                     await self.inbox.done(item.update_id)
                     continue

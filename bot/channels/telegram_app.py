@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.channels.telegram_limits import SharedFloodLimiter
 from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_replies import push_replies
@@ -113,7 +113,7 @@ def build_application(settings: Settings, handlers: Handlers) -> Application:  #
 def _bot_api(builder: Any, settings: Settings) -> Any:
     """The Bot API's address and the HTTP client (aiohttp: bot/channels/telegram_http.py);
     one connection for the long poll, a pool for everything else."""
-    builder = builder.request(AiohttpRequest(256)).get_updates_request(AiohttpRequest(1))
+    builder = builder.request(AiohttpRequest(256)).get_updates_request(UpdatesRequest(1))
     return _with_base_url(builder, settings)
 
 

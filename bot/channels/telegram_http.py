@@ -143,3 +143,29 @@ def _given(value: Any, default: float | None) -> float | None:
     """PTB passes a marker (`BaseRequest.DEFAULT_NONE` and the like) when the caller named
     no timeout: then ours applies. A number, or None for no limit, is the caller's."""
     return value if value is None or isinstance(value, int | float) else default
+
+
+def without_keyboard(update: Any) -> Any:
+    """A pressed button's update carries the whole message it was under, keyboard included,
+    and PTB builds an object for every button of it (half of parsing such an update).
+    Tijdig reads the message's id, chat and text, never its keyboard: it is left out.
+    Anything that is not an update's shape is handed on as it is, for PTB to refuse."""
+    query = update.get("callback_query") if isinstance(update, dict) else None
+    message = query.get("message") if isinstance(query, dict) else None
+    if isinstance(message, dict):
+        message.pop("reply_markup", None)
+    return update
+
+
+class UpdatesRequest(AiohttpRequest):
+    """The long poll's client: updates without the pressed message's keyboard, before PTB
+    parses them (`parse_json_payload` is PTB's documented place for that)."""
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, list):
+            for update in result:
+                without_keyboard(update)
+        return data

@@ -22,6 +22,8 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels.telegram_http import without_keyboard
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -49,7 +51,7 @@ def webhook_route(
         if len(body) > MAX_UPDATE_BYTES:
             return Response(status_code=413)
         try:
-            update = Update.de_json(json.loads(body), application.bot)
+            update = Update.de_json(without_keyboard(json.loads(body)), application.bot)
         except (ValueError, TypeError, KeyError):
             return Response(status_code=400)
         if store is not None:
