@@ -8,7 +8,15 @@ from typing import Any
 
 from bot.content.loader import FlowError, FlowIssue, load_flows
 from bot.content.model import Flow
-from bot.i18n import SOURCE_LOCALE, available_locales, flow_texts, placeholders, translator
+from bot.i18n import (
+    LOCALES_DIR,
+    SOURCE_LOCALE,
+    available_locales,
+    compile_catalog,
+    flow_texts,
+    placeholders,
+    translator,
+)
 
 
 def translation_issues(flow: Flow, locales: tuple[str, ...] | None = None) -> list[FlowIssue]:
@@ -61,6 +69,25 @@ def _same_in_both(text: str) -> bool:
     return len(text) <= 3 or text.isdigit()
 
 
+def compiled_catalog_issues(locales_dir: Path = LOCALES_DIR) -> list[FlowIssue]:
+    """Each language's `messages.mo` must be its `messages.po` compiled: Tijdig reads the
+    `.mo` at start (a `.po` edited since is compiled at start instead, at a cost)."""
+    issues: list[FlowIssue] = []
+    for po_path in sorted(locales_dir.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        current = mo_path.exists() and mo_path.read_bytes() == compile_catalog(po_path)
+        if not current:
+            issues.append(
+                FlowIssue(
+                    str(mo_path),
+                    0,
+                    "not the compiled translations of messages.po: run "
+                    "`pybabel compile -d locales` (see docs/content.md)",
+                )
+            )
+    return issues
+
+
 def check_flows(directory: Path) -> tuple[dict[str, Flow], list[FlowIssue]]:
     try:
         flows = load_flows(directory)
@@ -69,4 +96,5 @@ def check_flows(directory: Path) -> tuple[dict[str, Flow], list[FlowIssue]]:
     issues: list[FlowIssue] = []
     for flow in flows.values():
         issues.extend(translation_issues(flow))
+    issues.extend(compiled_catalog_issues())
     return flows, issues
