@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -64,8 +65,11 @@ def translator(locale: str, locales_dir: Path = LOCALES_DIR) -> Translator:
         return NullTranslations()
     mo_path = po_path.with_suffix(".mo")
     if _compiled_is_current(po_path, mo_path):
-        with mo_path.open("rb") as handle:
-            return Translations(handle)
+        try:
+            with mo_path.open("rb") as handle:
+                return Translations(handle)
+        except (OSError, struct.error):  # a damaged .mo: its .po still says it all
+            pass
     return Translations(io.BytesIO(compile_catalog(po_path)))
 
 
