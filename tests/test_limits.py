@@ -163,8 +163,8 @@ async def test_replies_go_before_notices(budgets: Budgets) -> None:
 
 async def test_the_share_link_limit_is_shared(redis_url: str) -> None:
     settings = load_settings(redis_url=redis_url, _env_file=None)
-    first = SharedClientLimit(limit_storage(settings), burst=3)
-    second = SharedClientLimit(limit_storage(settings), burst=3)
+    first = SharedClientLimit(limit_storage(settings.redis_url), burst=3)
+    second = SharedClientLimit(limit_storage(settings.redis_url), burst=3)
     client = uuid.uuid4().hex
     assert [await first.take(client), await second.take(client), await first.take(client)] == [
         None,

@@ -8,21 +8,18 @@ import time
 from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from bot.config import Settings
 
-
-def limit_storage(settings: Settings) -> Storage:
-    if settings.redis_url:
-        storage = storage_from_string(
-            "async+" + settings.redis_url, implementation="redispy", key_prefix="tijdig"
-        )
-        assert isinstance(storage, Storage)
-        return storage
-    return MemoryStorage()
+def limit_storage(redis_url: str) -> Storage:
+    """The `limits` library's storage in Redis, under Tijdig's own key prefix."""
+    storage = storage_from_string(
+        "async+" + redis_url, implementation="redispy", key_prefix="tijdig"
+    )
+    assert isinstance(storage, Storage)
+    return storage
 
 
 @dataclass

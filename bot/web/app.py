@@ -59,7 +59,7 @@ def client_limit(runtime: Any) -> ClientLimit:
     if settings.redis_url:  # imported only when used: Redis is optional
         from bot.services.redis_client_limit import SharedClientLimit, limit_storage
 
-        return SharedClientLimit(limit_storage(settings))
+        return SharedClientLimit(limit_storage(settings.redis_url))
     if not settings.is_sqlite:
         return DatabaseClientLimit(runtime.db)
     return RateLimiter()
