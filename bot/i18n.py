@@ -1,12 +1,17 @@
 """Babel catalogs, locale negotiation, and the extractor that feeds flows into messages.pot.
 
 Dutch is the source language: every msgid is Dutch, and `nl` needs no catalog. Other
-languages live in locales/<lang>/LC_MESSAGES/messages.po and are compiled in memory at
-start-up, so there is no build step and no stale .mo file to forget.
+languages live in locales/<lang>/LC_MESSAGES/messages.po, compiled by `pybabel compile`
+into the messages.mo beside it; a missing or stale .mo is compiled in memory instead.
+A running bot reads the .mo with the standard library's `gettext` (what Babel's own
+`Translations` builds on), so a chat turn does not import Babel's date and number
+formatting (about 0.5 MB of every process); Babel is loaded when a date is shown, a
+language is named or a catalog must be compiled.
 """
 
 from __future__ import annotations
 
+import gettext
 import io
 import re
 import struct
@@ -17,7 +22,6 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from babel import Locale, UnknownLocaleError
-from babel.support import NullTranslations, Translations
 
 SOURCE_LOCALE = "nl"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -62,15 +66,15 @@ def translator(locale: str, locales_dir: Path = LOCALES_DIR) -> Translator:
     the process's memory for good (Babel's parse of the whole file)."""
     po_path = locales_dir / locale / "LC_MESSAGES" / "messages.po"
     if locale == SOURCE_LOCALE or not po_path.exists():
-        return NullTranslations()
+        return gettext.NullTranslations()
     mo_path = po_path.with_suffix(".mo")
     if _compiled_is_current(po_path, mo_path):
         try:
             with mo_path.open("rb") as handle:
-                return Translations(handle)
+                return gettext.GNUTranslations(handle)
         except (OSError, struct.error):  # a damaged .mo: its .po still says it all
             pass
-    return Translations(io.BytesIO(compile_catalog(po_path)))
+    return gettext.GNUTranslations(io.BytesIO(compile_catalog(po_path)))
 
 
 def compile_catalog(po_path: Path) -> bytes:

@@ -100,8 +100,10 @@ def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     """Memory is mostly the libraries a process imports. A bot on SQLite without Redis,
     restarted on its database (the first start migrates, with Alembic) and chatting,
     does not load SQLAlchemy's PostgreSQL dialect (2 MB with every
-    driver's module), the `limits` library (Redis only) or Jinja2 (summary pages only),
-    and reads its English from the compiled catalog, without Babel's .po parser (2 MB)."""
+    driver's module), the `limits` library (Redis only), Jinja2 (summary pages only),
+    httpx's command-line client (with pygments) or Babel's date formatting (until a
+    date is shown), and reads its English from the compiled catalog, without Babel's .po
+    parser (2 MB)."""
     import subprocess
     import sys
 
@@ -128,8 +130,9 @@ async def main():
     finally:
         await runtime.close()
     assert bot.i18n.translator("en").gettext("Verder waar u was") == "Carry on where you were"
-    wanted = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages")
-    print(sorted(m for m in wanted if m in sys.modules))
+    wanted = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages",
+              "httpx._main", "pygments", "babel.dates", "babel.support")
+    print(sorted(m for m in wanted if sys.modules.get(m) is not None))
 
 asyncio.run(main())
 """
