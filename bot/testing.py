@@ -14,9 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
-
-from starlette.routing import BaseRoute
+from typing import TYPE_CHECKING, Any
 
 from bot.engine import (
     AnswerView,
@@ -35,6 +33,9 @@ from bot.engine.replies import Button, DeleteEverything, Message, Notice, Record
 from bot.engine.turn import Move
 from bot.services.conversation import ConversationService, Handled
 from bot.services.outbox import Unreachable
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 Handler = Callable[[str, Event], Awaitable[Handled]]
 _event_ids = itertools.count(1)

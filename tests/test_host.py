@@ -98,41 +98,51 @@ def test_a_command_loads_only_the_channel_it_names() -> None:
 
 def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     """Memory is mostly the libraries a process imports. A bot on SQLite without Redis,
-    restarted on its database (the first start migrates, with Alembic) and chatting,
-    does not load SQLAlchemy's PostgreSQL dialect (2 MB with every
-    driver's module), the `limits` library (Redis only), Jinja2 (summary pages only),
-    httpx's command-line client (with pygments) or Babel's date formatting (until a
-    date is shown), and reads its English from the compiled catalog, without Babel's .po
-    parser (2 MB)."""
+    restarted on its database (the first start migrates, with Alembic), its web app
+    listening, and chatting, does not load SQLAlchemy's PostgreSQL dialect (2 MB with
+    every driver's module), the `limits` library (Redis only), httpx's command-line
+    client (with pygments), Babel's date formatting (until a date is shown) or the web
+    app itself (Starlette and the page code, until the first request; Jinja2 until a
+    page is rendered), and reads its English from the compiled catalog, without Babel's
+    .po parser (2 MB). The web app answers its first request all the same."""
     import subprocess
     import sys
 
     database = f"sqlite+aiosqlite:///{tmp_path}/t.db"
     script = """
-import asyncio, sys
-import bot.host, bot.channels.telegram, bot.web.app, bot.i18n
+import asyncio, dataclasses, sys, urllib.request
+import bot.host, bot.channels.telegram, bot.i18n
 from bot.config import load_settings
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.testing import ChatDriver
+from bot.web.server import start_background
+
+WANTED = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages",
+          "httpx._main", "pygments", "babel.dates", "babel.support", "starlette",
+          "bot.web.app", "bot.summary.html")
+
+def loaded():
+    return sorted(m for m in WANTED if sys.modules.get(m) is not None)
 
 async def main():
-    settings = load_settings(_env_file=None)
+    settings = dataclasses.replace(load_settings(_env_file=None), web_port=0)
     runtime = await Runtime.create(settings)
+    service = ConversationService(runtime)
+    web = await start_background(runtime, service)
     try:
-        service = ConversationService(runtime)
-        bot.web.app.create_app(runtime, service)
         chat = await ChatDriver.on_service(service).ready()
         await chat.open_topic("Wonen")
         question = chat.last_text
         await chat.press(chat.buttons[0])  # an answer: stored, deduplicated, encrypted
         assert chat.last_text != question
+        assert bot.i18n.translator("en").gettext("Verder waar u was") == "Carry on where you were"
+        print(loaded())
+        ready = await asyncio.to_thread(urllib.request.urlopen, web.url + "/ready")
+        print(ready.status, ready.read().decode(), loaded())
     finally:
+        await web.stop()
         await runtime.close()
-    assert bot.i18n.translator("en").gettext("Verder waar u was") == "Carry on where you were"
-    wanted = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages",
-              "httpx._main", "pygments", "babel.dates", "babel.support")
-    print(sorted(m for m in wanted if sys.modules.get(m) is not None))
 
 asyncio.run(main())
 """
@@ -145,4 +155,6 @@ asyncio.run(main())
     assert migrated.returncode == 0, migrated.stderr
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    chatting, first_request = result.stdout.strip().splitlines()[-2:]
+    assert chatting == "[]"
+    assert first_request == "200 ready ['bot.summary.html', 'bot.web.app', 'starlette']"

@@ -416,6 +416,20 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     assert not handle.running
 
 
+async def test_a_process_stopping_before_any_request_is_not_ready(runtime: Runtime) -> None:
+    """The web app is built at its first request; a SIGTERM that comes before it must
+    still turn `/ready` to 503, so the load balancer sends no more updates here."""
+    runtime.settings = dataclasses.replace(runtime.settings, web_port=0)
+    handle = await start_background(runtime, ConversationService(runtime))
+    try:
+        handle.refuse_updates()
+        async with httpx.AsyncClient(base_url=handle.url) as client:
+            assert (await client.get("/ready")).status_code == 503
+            assert (await client.get("/health")).text == "ok"
+    finally:
+        await handle.stop()
+
+
 async def test_background_server_on_a_busy_port_lets_the_chat_go_on(
     runtime: Runtime, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,10 +16,9 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from starlette.routing import BaseRoute
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ContextTypes
@@ -28,7 +27,6 @@ from bot.channels.telegram_app import NAME, build_application, open_notifier, re
 from bot.channels.telegram_format import coalesced, decode_button, media_of
 from bot.channels.telegram_http import without_keyboard
 from bot.channels.telegram_replies import ReplySender, push_replies
-from bot.channels.telegram_webhook import webhook_route
 from bot.config import ConfigError, Settings
 from bot.engine import Choice, Command, Event, Media, Start, Text
 from bot.engine.replies import Reply
@@ -36,6 +34,9 @@ from bot.i18n import negotiate, translator
 from bot.logging_setup import cap_library_logs
 from bot.services.conversation import ConversationService, Handled
 from bot.services.inbox import Inbox
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 __all__ = ["TelegramChannel", "add_arguments", "create", "open_notifier"]
 
@@ -74,6 +75,8 @@ class TelegramChannel:
         url, secret = self.settings.telegram_webhook_url, self.settings.telegram_webhook_secret
         if not url or not secret:
             return ()
+        from bot.channels.telegram_webhook import webhook_route  # Starlette: webhook mode only
+
         path = urlsplit(url).path or "/"
         return (webhook_route(self.application, secret, path, self.keep_update),)
 

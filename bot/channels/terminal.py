@@ -14,15 +14,16 @@ import re
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TextIO
-
-from starlette.routing import BaseRoute
+from typing import TYPE_CHECKING, TextIO
 
 from bot.config import Settings
 from bot.engine import Choice, Command, Event, Start, Text
 from bot.engine.replies import Button, Document, InviteReply, LinkReply, Message, Notice, Reply
 from bot.services.conversation import ConversationService, Handled
 from bot.services.outbox import NotHere
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 CHANNEL = "terminal"
 

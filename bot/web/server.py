@@ -8,6 +8,11 @@ Client addresses: X-Forwarded-For counts only from the addresses in the setting
 FORWARDED_ALLOW_IPS (default empty: from nobody), applied by the app itself (see
 create_app); uvicorn's own proxy handling, which would trust 127.0.0.1 by default, is off.
 The rate limit and the access log's hashed address depend on it.
+
+The app itself (Starlette, the summary renderers, the page code: about 1.2 MB of a
+process) is built at the first request, not at start: a bot that only chats never
+loads it, and a GP's first page waits once for the import (about 0.1 s). A channel that
+brings its own routes (a Telegram webhook) gets the app built at start.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ import contextlib
 import logging
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
-from starlette.routing import BaseRoute
 
 from bot.config import Settings
-from bot.web.app import create_app
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,34 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
     )
 
 
+class DeferredApp:
+    """An ASGI app that builds the real one at its first request (see the module's
+    docstring); until then only `stopping` is kept, and handed on when it is built."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._app: Any = None
+        self._stopping = False
+
+    @property
+    def built(self) -> bool:
+        return self._app is not None
+
+    def app(self) -> Any:
+        if self._app is None:
+            self._app = self._build()
+            self._app.state.stopping = self._stopping
+        return self._app
+
+    def refuse_updates(self) -> None:
+        self._stopping = True
+        if self._app is not None:
+            self._app.state.stopping = True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app()(scope, receive, send)
+
+
 class _QuietServer(uvicorn.Server):
     """Uvicorn without its signal handlers: the chat or the bot owns Ctrl-C."""
 
@@ -77,13 +111,13 @@ class BackgroundWeb:
     task: asyncio.Task[None] | None
     host: str
     port: int
-    app: Any = None
+    app: DeferredApp | None = None
 
     def refuse_updates(self) -> None:
         """Stopping: `/ready` and a channel's webhook answer 503 from now on, so the load
         balancer sends requests to another process (summary pages are still served)."""
         if self.app is not None:
-            self.app.state.stopping = True
+            self.app.refuse_updates()
 
     @property
     def running(self) -> bool:
@@ -119,7 +153,15 @@ async def start_background(
     app. `routes` lets a channel's webhook ride along on the same port.
     """
     settings: Settings = runtime.settings
-    app = create_app(runtime, service, routes=routes)
+
+    def build() -> Any:
+        from bot.web.app import create_app
+
+        return create_app(runtime, service, routes=routes)
+
+    app = DeferredApp(build)
+    if routes:  # a webhook's updates come at once and often: no first one waits
+        app.app()
     try:
         sock = bind(settings.web_host, settings.web_port)
     except OSError as exc:
