@@ -101,7 +101,8 @@ def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     restarted on its database (the first start migrates, with Alembic), its web app
     listening, and chatting, does not load SQLAlchemy's PostgreSQL dialect (2 MB with
     every driver's module), the `limits` library (Redis only), httpx's command-line
-    client (with pygments), Babel's date formatting (until a date is shown) or the web
+    client (with pygments), transitions' diagram extension (`flows diagram` only), Babel's
+    date formatting (until a date is shown) or the web
     app itself (Starlette and the page code, until the first request; Jinja2 until a
     page is rendered), and reads its English from the compiled catalog, without Babel's
     .po parser (2 MB). The web app answers its first request all the same."""
@@ -120,7 +121,7 @@ from bot.web.server import start_background
 
 WANTED = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages",
           "httpx._main", "pygments", "babel.dates", "babel.support", "starlette",
-          "bot.web.app", "bot.summary.html")
+          "bot.web.app", "bot.summary.html", "transitions.extensions")
 
 def loaded():
     return sorted(m for m in WANTED if sys.modules.get(m) is not None)

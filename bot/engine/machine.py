@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from transitions import EventData, Machine
-from transitions.extensions import GraphMachine
 
 from bot.engine.screens.base import Screen
 
@@ -66,7 +65,11 @@ def build_machine(screens: Iterable[Screen]) -> Machine:
 
 
 def mermaid(screens: Iterable[Screen]) -> str:
-    """The same machine drawn by transitions itself (mermaid; no graphviz needed)."""
+    """The same machine drawn by transitions itself (mermaid; no graphviz needed). Its
+    diagram extension (with the nested, locking and asyncio machines: 0.4 MB) is imported
+    here, for `flows diagram`, not by every process."""
+    from transitions.extensions import GraphMachine
+
     machine = GraphMachine(
         model=None, graph_engine="mermaid", show_conditions=True, **machine_spec(screens)
     )
