@@ -98,12 +98,12 @@ def test_a_command_loads_only_the_channel_it_names() -> None:
 
 def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     """Memory is mostly the libraries a process imports. A bot on SQLite without Redis,
-    restarted on its database (the first start migrates, with Alembic), its web app
+    restarted on its database (the first start migrates, with Alembic), its web port
     listening, and chatting, does not load SQLAlchemy's PostgreSQL dialect (2 MB with
     every driver's module), the `limits` library (Redis only), httpx's command-line
-    client (with pygments), transitions' diagram extension (`flows diagram` only), Babel's
-    date formatting (until a date is shown) or the web
-    app itself (Starlette and the page code, until the first request; Jinja2 until a
+    client (with pygments), transitions' diagram extension (`flows diagram` only),
+    Babel's date formatting (until a date is shown) or the web server and app (uvicorn,
+    Starlette and the page code, until the first connection to its port; Jinja2 until a
     page is rendered), and reads its English from the compiled catalog, without Babel's
     .po parser (2 MB). The web app answers its first request all the same."""
     import subprocess
@@ -121,7 +121,7 @@ from bot.web.server import start_background
 
 WANTED = ("sqlalchemy.dialects.postgresql", "limits", "jinja2", "redis", "babel.messages",
           "httpx._main", "pygments", "babel.dates", "babel.support", "starlette",
-          "bot.web.app", "bot.summary.html", "transitions.extensions")
+          "bot.web.app", "bot.summary.html", "transitions.extensions", "uvicorn")
 
 def loaded():
     return sorted(m for m in WANTED if sys.modules.get(m) is not None)
@@ -158,4 +158,4 @@ asyncio.run(main())
     assert result.returncode == 0, result.stderr
     chatting, first_request = result.stdout.strip().splitlines()[-2:]
     assert chatting == "[]"
-    assert first_request == "200 ready ['bot.summary.html', 'bot.web.app', 'starlette']"
+    assert first_request == "200 ready ['bot.summary.html', 'bot.web.app', 'starlette', 'uvicorn']"

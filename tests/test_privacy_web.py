@@ -29,7 +29,7 @@ from bot.testing import ChatDriver
 from bot.web.app import create_app
 from bot.web.ratelimit import RateLimiter
 from bot.web.security import SECURITY_HEADERS, safe_path
-from bot.web.server import uvicorn_config
+from bot.web.uvicorn_server import uvicorn_config
 from tests.conftest import DEMO_FLOWS
 from tests.summary_support import FrozenClock, link_of, texts
 

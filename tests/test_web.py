@@ -416,6 +416,26 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     assert not handle.running
 
 
+async def test_a_web_app_never_asked_for_stops_and_frees_its_port(runtime: Runtime) -> None:
+    """Uvicorn starts at the first connection; a process that never had one still
+    listens until it stops, and then lets the port go."""
+    runtime.settings = dataclasses.replace(runtime.settings, web_port=0)
+    handle = await start_background(runtime, ConversationService(runtime))
+    assert handle.running and handle.task is None
+    with socket.create_connection(("127.0.0.1", handle.port), timeout=2):
+        pass  # the port takes connections before uvicorn is there
+    await asyncio.sleep(0.3)
+    assert handle.task is not None  # that connection started it
+    await handle.stop()
+    assert not handle.running
+    handle = await start_background(runtime, ConversationService(runtime))
+    port = handle.port
+    await handle.stop()
+    assert not handle.running
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
 async def test_a_process_stopping_before_any_request_is_not_ready(runtime: Runtime) -> None:
     """The web app is built at its first request; a SIGTERM that comes before it must
     still turn `/ready` to 503, so the load balancer sends no more updates here."""

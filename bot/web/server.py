@@ -1,41 +1,31 @@
 """Running the web app inside the host's event loop (`start_background`), on
 WEB_HOST:WEB_PORT: beside the terminal chat, beside the Telegram bot, or alone (`serve`).
 
-Uvicorn's access log is off: it would print request paths, and a share link's path is its
-token. The app logs requests itself, with the token replaced.
-
-Client addresses: X-Forwarded-For counts only from the addresses in the setting
-FORWARDED_ALLOW_IPS (default empty: from nobody), applied by the app itself (see
-create_app); uvicorn's own proxy handling, which would trust 127.0.0.1 by default, is off.
-The rate limit and the access log's hashed address depend on it.
-
-The app itself (Starlette, the summary renderers, the page code: about 1.2 MB of a
-process) is built at the first request, not at start: a bot that only chats never
-loads it, and a GP's first page waits once for the import (about 0.1 s). A channel that
-brings its own routes (a Telegram webhook) gets the app built at start.
+The port is taken and listening from the start, but the web server (uvicorn, with its
+command-line tool and supervisors) and the app (Starlette, the summary renderers, the
+page code) are loaded when the first connection arrives: together about 3.5 MB of a
+process that would otherwise only chat. That first connection waits in the port's
+backlog meanwhile (about 0.2 s, once). A channel that brings its own routes (a Telegram
+webhook, whose updates come at once and often) gets both at start. How uvicorn is set
+up: `bot.web.uvicorn_server`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import uvicorn
-
-from bot.config import Settings
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-log = logging.getLogger(__name__)
+    from bot.config import Settings
 
-START_TIMEOUT_SECONDS = 10
+log = logging.getLogger(__name__)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -50,21 +40,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(True)
     return sock
-
-
-def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=settings.web_host,
-        port=settings.web_port,
-        access_log=False,
-        server_header=False,
-        date_header=False,
-        proxy_headers=False,  # the app applies FORWARDED_ALLOW_IPS itself
-        lifespan="off",
-        log_config=None,
-        log_level=None,
-    )
 
 
 class DeferredApp:
@@ -95,23 +70,23 @@ class DeferredApp:
         await self.app()(scope, receive, send)
 
 
-class _QuietServer(uvicorn.Server):
-    """Uvicorn without its signal handlers: the chat or the bot owns Ctrl-C."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
+# Connections that may wait in the port's queue while uvicorn is loaded (uvicorn's own).
+BACKLOG = 2048
 
 
 @dataclass
 class BackgroundWeb:
-    """The web app running beside a chat; `stop()` ends it (a no-op if it never started)."""
+    """The web app beside a chat: listening from the start, served by uvicorn from the
+    first connection on (or at once, `serve_now`); `stop()` ends it."""
 
-    server: uvicorn.Server | None
-    task: asyncio.Task[None] | None
     host: str
     port: int
     app: DeferredApp | None = None
+    settings: Settings | None = field(default=None, repr=False)
+    sock: socket.socket | None = None
+    server: Any = None
+    task: asyncio.Task[None] | None = None
+    _starting: asyncio.Task[bool] | None = field(default=None, repr=False)
 
     def refuse_updates(self) -> None:
         """Stopping: `/ready` and a channel's webhook answer 503 from now on, so the load
@@ -121,23 +96,57 @@ class BackgroundWeb:
 
     @property
     def running(self) -> bool:
-        return self.task is not None and not self.task.done()
+        if self.task is not None:
+            return not self.task.done()
+        return self.sock is not None  # listening; uvicorn comes with the first connection
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
-    async def stop(self) -> None:
-        if self.server is None or self.task is None:
+    def serve_at_first_connection(self) -> None:
+        assert self.sock is not None
+        self.sock.listen(BACKLOG)
+        asyncio.get_running_loop().add_reader(self.sock.fileno(), self._first_connection)
+
+    def _first_connection(self) -> None:
+        if self.sock is None or self._starting is not None:
             return
-        self.server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(self.task), 5)
-        except (TimeoutError, asyncio.CancelledError):
-            self.task.cancel()
-        except BaseException as exc:  # uvicorn's own failure; it was already logged
-            log.warning("web app stopped with %s", type(exc).__name__)
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self.sock.fileno())
+        self._starting = loop.create_task(self.serve_now(), name="tijdig-web-start")
+
+    async def serve_now(self) -> bool:
+        """Start uvicorn on the socket; False (said on stderr) when it does not start."""
+        from bot.web.uvicorn_server import serve
+
+        assert self.sock is not None and self.settings is not None and self.app is not None
+        self.server, self.task = await serve(self.app, self.settings, self.sock)
+        if not self.server.started:
+            await self.stop()
+            print("The web app did not start; share links will not open.", file=sys.stderr)
+            return False
+        log.info("web app running on %s", self.url)
+        return True
+
+    async def stop(self) -> None:
+        starting, self._starting = self._starting, None
+        if starting is not None and asyncio.current_task() is not starting:
+            await asyncio.gather(starting, return_exceptions=True)
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            try:
+                await asyncio.wait_for(asyncio.shield(self.task), 5)
+            except (TimeoutError, asyncio.CancelledError):
+                self.task.cancel()
+            except BaseException as exc:  # uvicorn's own failure; it was already logged
+                log.warning("web app stopped with %s", type(exc).__name__)
+        if self.sock is not None:
+            if self.task is None:  # still waiting for its first connection
+                asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.sock.close()
+            self.sock = None
 
 
 async def start_background(
@@ -159,9 +168,6 @@ async def start_background(
 
         return create_app(runtime, service, routes=routes)
 
-    app = DeferredApp(build)
-    if routes:  # a webhook's updates come at once and often: no first one waits
-        app.app()
     try:
         sock = bind(settings.web_host, settings.web_port)
     except OSError as exc:
@@ -170,20 +176,13 @@ async def start_background(
             f"({exc.strerror or exc}); share links will not open from this process.",
             file=sys.stderr,
         )
-        return BackgroundWeb(None, None, settings.web_host, settings.web_port)
+        return BackgroundWeb(settings.web_host, settings.web_port)
     port = sock.getsockname()[1]
-    config = uvicorn_config(app, settings)
-    server = _QuietServer(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="tijdig-web")
-    for _ in range(int(START_TIMEOUT_SECONDS / 0.01)):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    handle = BackgroundWeb(server, task, settings.web_host, port, app)
-    if not server.started:
-        await handle.stop()
-        sock.close()
-        print("The web app did not start; share links will not open.", file=sys.stderr)
-        return BackgroundWeb(None, None, settings.web_host, port)
-    log.info("web app running on %s", handle.url)
+    handle = BackgroundWeb(settings.web_host, port, DeferredApp(build), settings, sock)
+    if routes:  # a webhook's updates come at once and often: no first one waits
+        handle.app.app()  # type: ignore[union-attr]
+        await handle.serve_now()
+    else:
+        handle.serve_at_first_connection()
+        log.info("web app listening on %s", handle.url)
     return handle
