@@ -51,10 +51,6 @@ class DeferredApp:
         self._app: Any = None
         self._stopping = False
 
-    @property
-    def built(self) -> bool:
-        return self._app is not None
-
     def app(self) -> Any:
         if self._app is None:
             self._app = self._build()
