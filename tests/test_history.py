@@ -32,7 +32,7 @@ STALE = "al lang niet nagekeken"
 
 async def summary_of(box: Box) -> Summary:
     async with box.service.runtime.sessions() as session:
-        return await box.service.share_links.summary(session, 1, "nl")
+        return await box.service.link_opening.summary(session, 1, "nl")
 
 
 def first_screen(html: str) -> str:

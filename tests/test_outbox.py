@@ -229,7 +229,7 @@ async def test_a_notice_waits_for_the_process_with_the_channel_and_counts_once_s
     path = link_of(await chat_process.chat.command("delen")).url.split("/s/")[1]
     web_only = ConversationService(runtime, clock=chat_process.clock)  # no channel here
     async with runtime.transaction() as session:
-        access = await web_only.share_links.open(
+        access = await web_only.link_opening.open(
             session, path, fmt="html", client="198.51.100.1", cookies={}, locale=None
         )
     assert access.outcome == "ok"
@@ -241,7 +241,7 @@ async def test_a_notice_waits_for_the_process_with_the_channel_and_counts_once_s
     (notice,) = await chat_process.send()
     assert notice.text.startswith("Uw samenvatting is geopend op 2 maart 2026 om 10:30")
     async with runtime.transaction() as session:  # within the hour: no second notice
-        await web_only.share_links.open(
+        await web_only.link_opening.open(
             session, path, fmt="pdf", client="198.51.100.1", cookies={}, locale=None
         )
     assert await chat_process.send() == []

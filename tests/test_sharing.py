@@ -11,8 +11,9 @@ from sqlalchemy import select, text
 
 from bot.engine.replies import LinkReply, Message, Notice
 from bot.services.conversation import ConversationService
+from bot.services.link_opening import LinkOpening
 from bot.services.runtime import Runtime
-from bot.services.sharing import ShareLinks, token_hash
+from bot.services.sharing import ShareLinks, code_hash, token_hash
 from bot.storage.models import LinkAccess, Participant, ShareLink
 from bot.testing import ChatDriver
 from tests.summary_support import (
@@ -33,6 +34,13 @@ def clock() -> FrozenClock:
 def sharing(service: ConversationService, clock: FrozenClock) -> ShareLinks:
     service.share_links = ShareLinks(service.runtime, clock=clock)
     return service.share_links
+
+
+@pytest.fixture
+def opening(service: ConversationService, clock: FrozenClock) -> LinkOpening:
+    """Opening links as the web app does, on the same clock as the chat."""
+    service.link_opening = LinkOpening(service.runtime, clock=clock, outbox=service.outbox)
+    return service.link_opening
 
 
 async def rows(service: ConversationService, model: type) -> list:
@@ -83,14 +91,14 @@ async def test_delen_code_shows_a_six_digit_code_once(
     digits = code.group(1) + code.group(2)
     stored = (await rows(service, ShareLink))[0]
     assert stored.code_hash and digits not in stored.code_hash
-    assert stored.code_hash == sharing.code_hash(stored.id, digits)
+    assert stored.code_hash == code_hash(service.runtime.cipher, stored.id, digits)
     # /links does not show the code again.
     assert digits not in texts(await chat.command("links"))
     assert "met toegangscode" in texts(chat.replies)
 
 
 async def test_links_lists_active_links_with_their_log_and_revokes(
-    service: ConversationService, sharing: ShareLinks, clock: FrozenClock
+    service: ConversationService, sharing: ShareLinks, opening: LinkOpening, clock: FrozenClock
 ) -> None:
     chat = ChatDriver.on_service(service)
     await chat.ready()
@@ -100,7 +108,7 @@ async def test_links_lists_active_links_with_their_log_and_revokes(
     token = TOKEN_IN_URL.search(first.url).group(1)  # type: ignore[union-attr]
     clock.advance(hours=2)
     async with service.runtime.sessions() as session, session.begin():
-        opened = await sharing.open(
+        opened = await opening.open(
             session, token, fmt="pdf", client="10.1.2.3", cookies={}, locale=None
         )
     assert opened.outcome == "ok"
@@ -160,14 +168,14 @@ async def test_someone_elses_link_cannot_be_revoked(
 
 
 async def test_export_lists_links_and_openings_without_secrets(
-    service: ConversationService, sharing: ShareLinks
+    service: ConversationService, sharing: ShareLinks, opening: LinkOpening
 ) -> None:
     chat = ChatDriver.on_service(service)
     await chat.ready()
     link = link_of(await chat.command("delen", "code"))
     token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
     async with service.runtime.sessions() as session, session.begin():
-        await sharing.open(session, token, fmt="html", client="10.0.0.9", cookies={}, locale=None)
+        await opening.open(session, token, fmt="html", client="10.0.0.9", cookies={}, locale=None)
     replies = (await chat.command("mijngegevens")).replies
     document = next(r for r in replies if not isinstance(r, Message | Notice | LinkReply))
     data = document.content.decode()  # type: ignore[union-attr]
@@ -177,14 +185,14 @@ async def test_export_lists_links_and_openings_without_secrets(
 
 
 async def test_verwijderen_leaves_no_link_and_no_log_behind(
-    service: ConversationService, sharing: ShareLinks
+    service: ConversationService, sharing: ShareLinks, opening: LinkOpening
 ) -> None:
     chat = ChatDriver.on_service(service)
     await chat.ready()
     link = link_of(await chat.command("delen"))
     token = TOKEN_IN_URL.search(link.url).group(1)  # type: ignore[union-attr]
     async with service.runtime.sessions() as session, session.begin():
-        await sharing.open(session, token, fmt="html", client="10.0.0.1", cookies={}, locale=None)
+        await opening.open(session, token, fmt="html", client="10.0.0.1", cookies={}, locale=None)
     assert await rows(service, LinkAccess)
     await chat.command("verwijderen")
     await chat.press("verwijder alles")

@@ -42,10 +42,11 @@ from bot.engine.screens import links as links_screen
 from bot.engine.state import TurnContext
 from bot.i18n import negotiate, translator
 from bot.services.export import export_document
-from bot.services.family import FamilyService, Notification, role_of
-from bot.services.outbox import Outbox
+from bot.services.family import FamilyService, role_of
+from bot.services.link_opening import LinkOpening
+from bot.services.outbox import Clock, Notification, Outbox
 from bot.services.runtime import Runtime
-from bot.services.sharing import Clock, ShareLinks
+from bot.services.sharing import ShareLinks
 from bot.services.summaries import chat_summary_text
 from bot.services.views import answer_views, conversation_of, conversation_record
 from bot.storage.family import FamilyRepository
@@ -96,7 +97,8 @@ class ConversationService:
     def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
         self.outbox = Outbox(runtime, clock=clock)  # reminders, review prompts, notices
-        self.share_links = ShareLinks(runtime, clock=clock, outbox=self.outbox)
+        self.share_links = ShareLinks(runtime, clock=self.outbox.clock)  # made in the chat
+        self.link_opening = LinkOpening(runtime, clock=self.outbox.clock, outbox=self.outbox)
         self.family = FamilyService(runtime, self.outbox.clock, self.outbox)
 
     async def handle(self, channel: str, event: Event, *, order: int | None = None) -> Handled:

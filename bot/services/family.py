@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +32,7 @@ from bot.engine.screens import family as family_screen
 from bot.engine.screens import switch as switch_screen
 from bot.engine.state import Invitation, RelativeView
 from bot.i18n import translator
+from bot.services.outbox import Notification
 from bot.services.views import conversation_of
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Invite, Participant
@@ -42,13 +42,6 @@ JOIN_KEY = "join."
 WRONG_CODES_ALLOWED = 5  # per chat, within WRONG_CODE_WINDOW
 WRONG_CODE_WINDOW = 600.0  # seconds
 NOTIFY_EVERY = timedelta(hours=1)  # at most one "a relative added something" per relative
-
-
-@dataclass(frozen=True)
-class Notification:
-    channel: str
-    address: str
-    text: str
 
 
 def role_of(participant: Participant | None) -> str:

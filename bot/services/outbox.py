@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,6 +72,17 @@ class ChatActivity:
         self.active -= 1
         if self.active == 0:
             self.idle.set()
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A chat message a unit of work put in the outbox for someone (a relative, the person
+    whose link was opened), to be sent after the commit by the process that runs their
+    channel."""
+
+    channel: str
+    address: str
+    text: str
 
 
 class NotHere(Exception):

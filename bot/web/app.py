@@ -33,7 +33,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from bot import i18n
 from bot.services.limits import DatabaseClientLimit
-from bot.services.sharing import Access, ShareLinks
+from bot.services.link_opening import Access, LinkOpening
 from bot.storage.db import SCHEMA_HEAD, schema_revision
 from bot.summary.fhir import questionnaire, questionnaire_response
 from bot.summary.html import (
@@ -76,12 +76,12 @@ class SummaryWeb:
     def __init__(
         self,
         runtime: Any,
-        sharing: ShareLinks,
+        opening: LinkOpening,
         limiter: ClientLimit,
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.sharing = sharing
+        self.opening = opening
         self.limiter = limiter
         self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
 
@@ -120,7 +120,7 @@ class SummaryWeb:
         return HTMLResponse(html, status_code=status, headers=headers, background=background)
 
     async def rate_limited(self, request: Request) -> Response | None:
-        key = self.sharing.client_hash(self.client(request))
+        key = self.opening.client_hash(self.client(request))
         retry_after = await self.limiter.take(key)
         if retry_after is None:
             return None
@@ -143,7 +143,7 @@ class SummaryWeb:
         it for the process that has it."""
         if access.notification is None:
             return None
-        return BackgroundTask(self.sharing.outbox.wake)
+        return BackgroundTask(self.opening.outbox.wake)
 
     def not_working(self, access: Access) -> Response:
         """The answer for unknown (404) and expired, revoked or locked (410) links."""
@@ -196,7 +196,7 @@ class SummaryWeb:
 
     async def open(self, request: Request, fmt: str) -> Access:
         async with self.runtime.transaction() as session:
-            return await self.sharing.open(
+            return await self.opening.open(
                 session,
                 request.path_params["token"],
                 fmt=fmt,
@@ -286,7 +286,7 @@ class SummaryWeb:
         fields = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
         code = (fields.get("code") or [""])[0]
         async with self.runtime.transaction() as session:
-            access = await self.sharing.try_code(
+            access = await self.opening.try_code(
                 session,
                 request.path_params["token"],
                 code=code,
@@ -389,13 +389,13 @@ def create_app(
     rate_limiter: ClientLimit | None = None,
     routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The Starlette app. Links are opened through `service.share_links` (its clock is the
+    """The Starlette app. Links are opened through `service.link_opening` (its clock is the
     app's clock; chat notices go through its outbox); `routes` lets a channel add its
     own (e.g. a Telegram webhook)."""
-    sharing = service.share_links
+    opening = service.link_opening
     if rate_limiter is None:
         rate_limiter = client_limit(runtime)
-    web = SummaryWeb(runtime, sharing, rate_limiter)
+    web = SummaryWeb(runtime, opening, rate_limiter)
     app = Starlette(
         routes=[
             Route("/", web.home),
@@ -414,7 +414,6 @@ def create_app(
     trusted = runtime.settings.forwarded_allow_ips
     if trusted:  # only then does X-Forwarded-For name the client (FORWARDED_ALLOW_IPS)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
-    app.state.sharing = sharing
     app.state.web = web
     app.state.stopping = False  # set on SIGTERM (bot.web.server.BackgroundWeb.refuse_updates)
     return app
