@@ -5,7 +5,7 @@ The port is taken and listening from the start, but the web server (uvicorn, wit
 command-line tool and supervisors) and the app (Starlette, the summary renderers, the
 page code) are loaded when the first connection arrives: together about 3.5 MB of a
 process that would otherwise only chat. That first connection waits in the port's
-backlog meanwhile (about 0.2 s, once). A channel that brings its own routes (a Telegram
+backlog meanwhile (about 0.1 s, once). A channel that brings its own routes (a Telegram
 webhook, whose updates come at once and often) gets both at start. How uvicorn is set
 up: `bot.web.uvicorn_server`.
 """
