@@ -16,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ from bot.testing import ChatDriver
 from bot.web.app import create_app
 from bot.web.ratelimit import RateLimiter
 from bot.web.security import CSP, safe_path
-from bot.web.server import start_background
+from bot.web.server import DeferredApp, start_background
 from tests.conftest import DEMO_FLOWS, ROOT
 from tests.serve_support import first_answer, stop_server
 from tests.summary_support import (
@@ -414,6 +415,34 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     finally:
         await handle.stop()
     assert not handle.running
+
+
+async def test_a_web_app_that_cannot_be_built_says_so_kindly_and_tries_again(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The app is built at the first request; if that fails, the professional reads a
+    short sentence (503, in the default language), the log names the kind of failure once
+    (never its message, which could hold a secret), and a later request tries again."""
+    service = ConversationService(runtime)
+    broken = [True]
+
+    def build() -> Any:
+        if broken[0]:
+            raise ModuleNotFoundError("redis://user:secret@host is not reachable")
+        return create_app(runtime, service)
+
+    app = DeferredApp(build, "en")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tijdig") as client:
+        for _ in range(2):
+            response = await client.get("/health")
+            assert response.status_code == 503
+            assert response.text == "The summary cannot be shown right now. Please try again later."
+        broken[0] = False
+        assert (await client.get("/health")).text == "ok"
+    failures = [r.getMessage() for r in caplog.records if "cannot be built" in r.getMessage()]
+    assert failures == ["the web app cannot be built (ModuleNotFoundError); answering 503"]
+    assert "secret" not in caplog.text
 
 
 async def test_a_web_app_never_asked_for_stops_and_frees_its_port(runtime: Runtime) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot import i18n
+
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
@@ -44,12 +46,18 @@ def bind(host: str, port: int) -> socket.socket:
 
 class DeferredApp:
     """An ASGI app that builds the real one at its first request (see the module's
-    docstring); until then only `stopping` is kept, and handed on when it is built."""
+    docstring); until then only `stopping` is kept, and handed on when it is built.
 
-    def __init__(self, build: Callable[[], Any]) -> None:
+    Should building fail (a library missing from the installation, say), each request
+    gets a short 503 in the default language, the log says once what failed (its kind
+    only: a message could hold a setting's secret), and the next request tries again."""
+
+    def __init__(self, build: Callable[[], Any], locale: str = i18n.SOURCE_LOCALE) -> None:
         self._build = build
+        self._locale = locale
         self._app: Any = None
         self._stopping = False
+        self._failed: str | None = None
 
     def app(self) -> Any:
         if self._app is None:
@@ -63,7 +71,32 @@ class DeferredApp:
             self._app.state.stopping = True
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app()(scope, receive, send)
+        try:
+            app = self.app()
+        except Exception as exc:
+            if self._failed != type(exc).__name__:
+                self._failed = type(exc).__name__
+                log.error("the web app cannot be built (%s); answering 503", self._failed)
+            if scope["type"] == "http":
+                await self._unavailable(send)
+            return
+        self._failed = None
+        await app(scope, receive, send)
+
+    async def _unavailable(self, send: Any) -> None:
+        text = i18n.translator(self._locale).gettext(
+            "De samenvatting kan nu niet worden getoond. Probeer het later nog eens."
+        )
+        body = text.encode()
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", b"60"),
+            (b"cache-control", b"no-store"),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 # Connections that may wait in the port's queue while uvicorn is loaded (uvicorn's own).
@@ -174,7 +207,8 @@ async def start_background(
         )
         return BackgroundWeb(settings.web_host, settings.web_port)
     port = sock.getsockname()[1]
-    handle = BackgroundWeb(settings.web_host, port, DeferredApp(build), settings, sock)
+    app = DeferredApp(build, settings.default_locale)
+    handle = BackgroundWeb(settings.web_host, port, app, settings, sock)
     if routes:  # a webhook's updates come at once and often: no first one waits
         handle.app.app()  # type: ignore[union-attr]
         await handle.serve_now()
