@@ -137,53 +137,6 @@ async def test_a_chat_sending_many_updates_does_not_hold_up_the_others() -> None
     assert done == [4, 1, 2, 3]
 
 
-async def test_the_long_poll_waits_for_turns_in_flight_and_only_for_them() -> None:
-    """A busy bot lets its running turns finish (at most a moment) before it asks Telegram
-    for more, so what arrived meanwhile comes in one getUpdates; a quiet bot asks at once."""
-    processor = ChatOrderedProcessor()
-    await asyncio.wait_for(processor.settled(at_most=30), 1)  # nothing in flight: no wait
-
-    release = asyncio.Event()
-
-    async def work() -> None:
-        await release.wait()
-
-    turn = asyncio.create_task(processor.process_update(_update(1, 10), work()))
-    await asyncio.sleep(0)
-    poll = asyncio.create_task(processor.settled(at_most=30))
-    await asyncio.sleep(0.05)
-    assert not poll.done(), "asked for more while a turn was running"
-    release.set()
-    await asyncio.wait_for(poll, 1)  # the turn is done: the poll goes at once
-    await turn
-
-    stuck = asyncio.create_task(processor.process_update(_update(2, 10), asyncio.sleep(30)))
-    await asyncio.sleep(0)
-    await asyncio.wait_for(processor.settled(at_most=0.05), 1)  # a slow turn: at most a moment
-    stuck.cancel()
-    await asyncio.gather(stuck, return_exceptions=True)
-    await asyncio.wait_for(processor.settled(at_most=30), 1)  # a cancelled turn is not in flight
-
-
-async def test_each_long_poll_is_sent_only_after_the_wait_before_it() -> None:
-    from bot.channels.telegram_http import UpdatesRequest
-
-    gate = asyncio.Event()
-    waited: list[str] = []
-
-    async def before_poll() -> None:
-        waited.append("wait")
-        await gate.wait()
-
-    request = UpdatesRequest(before_poll=before_poll)  # not initialized: the send would fail
-    poll = asyncio.create_task(request.do_request("http://api/getUpdates", "POST"))
-    await asyncio.sleep(0.05)
-    assert waited == ["wait"] and not poll.done()
-    gate.set()
-    with pytest.raises(RuntimeError, match="not initialized"):
-        await asyncio.wait_for(poll, 1)
-
-
 def test_a_pressed_buttons_update_is_read_without_the_keyboard_it_was_under() -> None:
     """Half of parsing a button press was building PTB objects for the keyboard of the
     message it was under, which Tijdig never reads: the long poll drops it, and only it."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import traceback
-from functools import partial
 from typing import Any, Protocol
 
 from telegram import Bot, BotCommand, Update
@@ -26,7 +25,7 @@ from telegram.ext import (
 
 from bot.channels.telegram_http import AiohttpRequest, UpdatesRequest
 from bot.channels.telegram_limits import SharedFloodLimiter
-from bot.channels.telegram_order import POLL_GATHER_SECONDS, ChatOrderedProcessor
+from bot.channels.telegram_order import ChatOrderedProcessor
 from bot.channels.telegram_replies import push_replies
 from bot.config import Settings
 from bot.engine.replies import Reply
@@ -80,13 +79,16 @@ def build_application(settings: Settings, handlers: Handlers) -> Application:  #
     """Updates of one chat in order, those of different chats side by side; polling, or
     no updater when a webhook brings the updates."""
     token = settings.require_telegram_token()
-    processor = ChatOrderedProcessor(after=handlers.update_done)
-    builder = Application.builder().token(token).concurrent_updates(processor)
+    builder = (
+        Application.builder()
+        .token(token)
+        .concurrent_updates(ChatOrderedProcessor(after=handlers.update_done))
+    )
     if settings.telegram_rate_limit:  # 0: no limiter (a local Bot API server, tests)
         key = f"send:{namespace(token)}"
         budget = SendBudget.for_settings(settings, key)
         builder = builder.rate_limiter(SharedFloodLimiter(budget))
-    builder = _bot_api(builder, settings, processor)
+    builder = _bot_api(builder, settings)
     if settings.telegram_webhook_url:
         builder = builder.updater(None)
     application = builder.build()
@@ -108,15 +110,10 @@ def build_application(settings: Settings, handlers: Handlers) -> Application:  #
     return application
 
 
-def _bot_api(
-    builder: Any, settings: Settings, processor: ChatOrderedProcessor | None = None
-) -> Any:
+def _bot_api(builder: Any, settings: Settings) -> Any:
     """The Bot API's address and the HTTP client (aiohttp: bot/channels/telegram_http.py);
-    one connection for the long poll, which lets the turns in flight finish first (at most
-    POLL_GATHER_SECONDS), and a pool for everything else."""
-    gather = partial(processor.settled, POLL_GATHER_SECONDS) if processor is not None else None
-    updates = UpdatesRequest(1, before_poll=gather)
-    builder = builder.request(AiohttpRequest(256)).get_updates_request(updates)
+    one connection for the long poll, a pool for everything else."""
+    builder = builder.request(AiohttpRequest(256)).get_updates_request(UpdatesRequest(1))
     return _with_base_url(builder, settings)
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import ssl
 import urllib.request
-from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -160,28 +159,7 @@ def without_keyboard(update: Any) -> Any:
 
 class UpdatesRequest(AiohttpRequest):
     """The long poll's client: updates without the pressed message's keyboard, before PTB
-    parses them (`parse_json_payload` is PTB's documented place for that).
-
-    `before_poll`, when given, is awaited before each getUpdates: the bot lets the turns
-    in flight finish first (for at most a few milliseconds), so a busy bot fetches its
-    updates in batches (bot/channels/telegram_order.py, `settled`)."""
-
-    def __init__(
-        self,
-        pool_size: int = 1,
-        *,
-        before_poll: Callable[[], Awaitable[None]] | None = None,
-        **timeouts: Any,
-    ) -> None:
-        super().__init__(pool_size, **timeouts)
-        self._before_poll = before_poll
-
-    async def do_request(
-        self, url: str, method: str, *args: Any, **kwargs: Any
-    ) -> tuple[int, bytes]:
-        if self._before_poll is not None:
-            await self._before_poll()
-        return await super().do_request(url, method, *args, **kwargs)
+    parses them (`parse_json_payload` is PTB's documented place for that)."""
 
     @staticmethod
     def parse_json_payload(payload: bytes) -> dict[str, Any]:

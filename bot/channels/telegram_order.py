@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
-
-# How long the long poll waits at most for the turns in flight before it asks for more.
-# Measured (bench/telegram_bench.py, 50 people back to back): getUpdates per answer 0.94
-# to 0.35 and about 10% less CPU per answer; at light load nothing is in flight, so no
-# wait at all.
-POLL_GATHER_SECONDS = 0.02
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
@@ -34,36 +27,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
         self._after = after  # told once an update has been handled (the inbox forgets it)
-        self._in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     @property
     def active_chats(self) -> int:
         return len(self._locks)
 
-    async def settled(self, at_most: float) -> None:
-        """Return once no update is in flight, or after `at_most` seconds.
-
-        The long poll waits here before it asks for more (`UpdatesRequest`): while turns
-        are running, the updates that arrive meanwhile come in one getUpdates instead of
-        one each. When nothing is in flight it returns at once, so a quiet bot answers as
-        fast as before."""
-        if self._in_flight:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), at_most)
-
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            await self._in_chat_order(update, coroutine)
-        finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
-
-    async def _in_chat_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         """The chat's turn first, then one of the process's slots: a chat's later updates
         wait without holding a slot, so one busy chat never keeps the others waiting."""
         key = _chat_key(update)
