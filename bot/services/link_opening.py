@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -233,42 +234,56 @@ class LinkOpening:
     async def _opened_notification(
         self, session: AsyncSession, link: ShareLink, fmt: str, now: datetime
     ) -> Notification | None:
-        found = await self._recipient(session, link)
-        if found is None:
-            return None
-        participant, locale = found
-        tr = i18n.translator(locale)
-        text = tr.gettext("Uw samenvatting is geopend op {date} om {time} ({format}).").format(
-            date=day(now, locale),
-            time=clock_time(now, locale),
-            format=tr.gettext(FORMAT_NAMES.get(fmt, fmt)),
+        def text_of(tr: i18n.Translator, locale: str) -> str:
+            text = tr.gettext("Uw samenvatting is geopend op {date} om {time} ({format}).")
+            return (
+                text.format(
+                    date=day(now, locale),
+                    time=clock_time(now, locale),
+                    format=tr.gettext(FORMAT_NAMES.get(fmt, fmt)),
+                )
+                + "\n"
+                + tr.gettext(
+                    "Had u dat niet verwacht? Met /links ziet u uw links en kunt u er een "
+                    "intrekken."
+                )
+            )
+
+        return await self._tell(
+            session, link, text_of, ref=link.id, key=f"opened:{link.id}:{stamp(now)}"
         )
-        text += "\n" + tr.gettext(
-            "Had u dat niet verwacht? Met /links ziet u uw links en kunt u er een intrekken."
-        )
-        address = Repository(session, self.cipher).address(participant)
-        key = f"opened:{link.id}:{stamp(now)}"
-        if not await self.outbox.notice(session, participant, text, ref=link.id, key=key):
-            return None  # one is still waiting to be sent; it tells the person already
-        return Notification(participant.channel, address, text)
 
     async def _locked_notification(
         self, session: AsyncSession, link: ShareLink
     ) -> Notification | None:
+        def text_of(tr: i18n.Translator, locale: str) -> str:
+            return tr.gettext(
+                "Iemand heeft vijf keer een verkeerde toegangscode ingevuld voor uw link. Daarom "
+                "werkt die link niet meer. Wilt u uw samenvatting toch delen? Maak dan een "
+                "nieuwe link met /delen code."
+            )
+
+        return await self._tell(
+            session, link, text_of, ref=f"{link.id}:locked", key=f"locked:{link.id}"
+        )
+
+    async def _tell(
+        self,
+        session: AsyncSession,
+        link: ShareLink,
+        text_of: Callable[[i18n.Translator, str], str],
+        *,
+        ref: str,
+        key: str,
+    ) -> Notification | None:
+        """A message, in their language, for whoever made the link, put in the outbox;
+        None when nobody can be told or one for `ref` is still waiting (it tells them)."""
         found = await self._recipient(session, link)
         if found is None:
             return None
         participant, locale = found
-        tr = i18n.translator(locale)
-        text = tr.gettext(
-            "Iemand heeft vijf keer een verkeerde toegangscode ingevuld voor uw link. Daarom "
-            "werkt die link niet meer. Wilt u uw samenvatting toch delen? Maak dan een nieuwe "
-            "link met /delen code."
-        )
+        text = text_of(i18n.translator(locale), locale)
         address = Repository(session, self.cipher).address(participant)
-        key = f"locked:{link.id}"
-        if not await self.outbox.notice(
-            session, participant, text, ref=f"{link.id}:locked", key=key
-        ):
+        if not await self.outbox.notice(session, participant, text, ref=ref, key=key):
             return None
         return Notification(participant.channel, address, text)
