@@ -65,7 +65,9 @@ async def run_channel(
             outbox.register(notifier.name, notifier.push)
         if web:
             routes = channel.routes() if channel is not None else ()
-            web_app = await start_background(runtime, service, routes=routes)
+            web_app = await start_background(
+                runtime, service, routes=routes, at_once=channel is None
+            )
             if web_required and not web_app.running:
                 raise ConfigError(
                     f"WEB_PORT {settings.web_port} on WEB_HOST {settings.web_host} cannot be "

@@ -417,6 +417,20 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     assert not handle.running
 
 
+async def test_a_process_that_only_serves_the_web_app_starts_it_at_once(
+    runtime: Runtime,
+) -> None:
+    """`python -m bot serve` has nothing else to do: uvicorn and the app start with it, so
+    a problem with them shows at start, not at a GP's first click."""
+    runtime.settings = dataclasses.replace(runtime.settings, web_port=0)
+    handle = await start_background(runtime, ConversationService(runtime), at_once=True)
+    try:
+        assert handle.task is not None and handle.running
+        assert handle.app is not None and handle.app.built
+    finally:
+        await handle.stop()
+
+
 async def test_a_web_app_that_cannot_be_built_says_so_kindly_and_tries_again(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -59,6 +59,10 @@ class DeferredApp:
         self._stopping = False
         self._failed: str | None = None
 
+    @property
+    def built(self) -> bool:
+        return self._app is not None
+
     def app(self) -> Any:
         if self._app is None:
             self._app = self._build()
@@ -183,12 +187,15 @@ async def start_background(
     service: Any,
     *,
     routes: Sequence[BaseRoute] = (),
+    at_once: bool = False,
 ) -> BackgroundWeb:
     """Serve the web app on WEB_HOST:WEB_PORT inside the running event loop.
 
     The host starts it for every command (so a link from /delen opens on this machine).
     If the port is taken, this says so on stderr and the chat goes on without the web
-    app. `routes` lets a channel's webhook ride along on the same port.
+    app. `routes` lets a channel's webhook ride along on the same port. With `routes`, or
+    `at_once` (a process that only serves the web app), uvicorn and the app start now, so
+    a problem with them shows at start; else at the first connection.
     """
     settings: Settings = runtime.settings
 
@@ -209,7 +216,7 @@ async def start_background(
     port = sock.getsockname()[1]
     app = DeferredApp(build, settings.default_locale)
     handle = BackgroundWeb(settings.web_host, port, app, settings, sock)
-    if routes:  # a webhook's updates come at once and often: no first one waits
+    if routes or at_once:  # a webhook's updates come at once and often: none waits
         handle.app.app()  # type: ignore[union-attr]
         await handle.serve_now()
     else:
