@@ -417,6 +417,30 @@ async def test_background_server_serves_links_and_stops(runtime: Runtime) -> Non
     assert not handle.running
 
 
+async def test_a_web_server_that_cannot_start_closes_its_port_and_says_so(
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Uvicorn is loaded at the first connection; if that fails, the port closes (later
+    clicks are refused at once instead of hanging) and stderr and the log say why."""
+    runtime.settings = dataclasses.replace(runtime.settings, web_port=0)
+    handle = await start_background(runtime, ConversationService(runtime))
+    monkeypatch.setitem(sys.modules, "bot.web.uvicorn_server", None)  # as if not installed
+    with socket.create_connection(("127.0.0.1", handle.port), timeout=2):
+        for _ in range(100):
+            if not handle.running:
+                break
+            await asyncio.sleep(0.02)
+    assert not handle.running
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", handle.port), timeout=2).close()
+    assert "The web app did not start" in capsys.readouterr().err
+    assert "the web server cannot start (ModuleNotFoundError)" in caplog.text
+    await handle.stop()
+
+
 async def test_a_process_that_only_serves_the_web_app_starts_it_at_once(
     runtime: Runtime,
 ) -> None:

@@ -3,7 +3,7 @@ WEB_HOST:WEB_PORT: beside the terminal chat, beside the Telegram bot, or alone (
 
 The port is taken and listening from the start, but the web server (uvicorn, with its
 command-line tool and supervisors) and the app (Starlette, the summary renderers, the
-page code) are loaded when the first connection arrives: together about 3.5 MB of a
+page code) are loaded when the first connection arrives: together about 4 MB of a
 process that would otherwise only chat. That first connection waits in the port's
 backlog meanwhile (about 0.1 s, once). A channel that brings its own routes (a Telegram
 webhook, whose updates come at once and often) gets both at start. How uvicorn is set
@@ -151,12 +151,16 @@ class BackgroundWeb:
         self._starting = loop.create_task(self.serve_now(), name="tijdig-web-start")
 
     async def serve_now(self) -> bool:
-        """Start uvicorn on the socket; False (said on stderr) when it does not start."""
-        from bot.web.uvicorn_server import serve
-
+        """Start uvicorn on the socket; False (said on stderr, the port closed, so waiting
+        connections are refused rather than left hanging) when it does not start."""
         assert self.sock is not None and self.settings is not None and self.app is not None
-        self.server, self.task = await serve(self.app, self.settings, self.sock)
-        if not self.server.started:
+        try:
+            from bot.web.uvicorn_server import serve
+
+            self.server, self.task = await serve(self.app, self.settings, self.sock)
+        except Exception as exc:
+            log.error("the web server cannot start (%s)", type(exc).__name__)
+        if self.server is None or not self.server.started:
             await self.stop()
             print("The web app did not start; share links will not open.", file=sys.stderr)
             return False
