@@ -105,7 +105,8 @@ def test_a_bot_on_sqlite_loads_only_what_it_uses(tmp_path: Path) -> None:
     Babel's date formatting (until a date is shown) or the web server and app (uvicorn,
     Starlette and the page code, until the first connection to its port; Jinja2 until a
     page is rendered), and reads its English from the compiled catalog, without Babel's
-    .po parser (2 MB). The web app answers its first request all the same."""
+    .po parser (2 MB). The web app answers its first request all the same, and a PDF
+    comes without WeasyPrint (50 MB) ever entering the bot's process."""
     import subprocess
     import sys
 
@@ -141,6 +142,10 @@ async def main():
         print(loaded())
         ready = await asyncio.to_thread(urllib.request.urlopen, web.url + "/ready")
         print(ready.status, ready.read().decode(), loaded())
+        link = next(r for r in (await chat.command("delen")).replies if hasattr(r, "url"))
+        token = link.url.rsplit("/s/", 1)[1]
+        pdf = await asyncio.to_thread(urllib.request.urlopen, f"{web.url}/s/{token}/pdf")
+        print(pdf.read()[:4], "weasyprint" in sys.modules)
     finally:
         await web.stop()
         await runtime.close()
@@ -156,6 +161,7 @@ asyncio.run(main())
     assert migrated.returncode == 0, migrated.stderr
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    chatting, first_request = result.stdout.strip().splitlines()[-2:]
+    chatting, first_request, pdf = result.stdout.strip().splitlines()[-3:]
     assert chatting == "[]"
     assert first_request == "200 ready ['bot.summary.html', 'bot.web.app', 'starlette', 'uvicorn']"
+    assert pdf == "b'%PDF' False"  # made in a child process: WeasyPrint's 50 MB stay there

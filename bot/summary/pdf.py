@@ -27,10 +27,15 @@ def _fetcher():  # type: ignore[no-untyped-def]
 
 def render_pdf(summary: Summary) -> bytes:
     """A4 PDF bytes (they start with %PDF). CPU-bound: call it in a worker thread."""
+    return pdf_from_html(render_summary_html(summary, for_pdf=True))
+
+
+def pdf_from_html(html: str) -> bytes:
+    """The summary page's HTML printed as a PDF; what the web app's PDF process runs
+    (bot/web/pdf_process.py)."""
     from weasyprint import HTML
 
     hold_text_echoing_libraries()  # WeasyPrint warns with the characters it cannot draw
-    html = render_summary_html(summary, for_pdf=True)
     document = HTML(string=html, base_url="about:blank", url_fetcher=_fetcher())
     result: bytes = document.write_pdf(stylesheets=[_stylesheet()])
     return result

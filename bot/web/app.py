@@ -16,7 +16,6 @@ process that runs the person's channel.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -44,8 +43,8 @@ from bot.summary.html import (
     render_message_html,
     render_summary_html,
 )
-from bot.summary.pdf import render_pdf
 from bot.summary.text import render_text
+from bot.web.pdf_process import PdfProcess
 from bot.web.ratelimit import ClientLimit, RateLimiter
 from bot.web.security import SecurityHeaders, safe_path, usable_cookies
 
@@ -84,6 +83,7 @@ class SummaryWeb:
         self.opening = opening
         self.limiter = limiter
         self.stylesheet_text = STYLESHEET.read_text(encoding="utf-8")
+        self.pdf = PdfProcess()  # WeasyPrint in a child process: its 50 MB leave with it
 
     # -- helpers -------------------------------------------------------------------------------
     @staticmethod
@@ -251,7 +251,7 @@ class SummaryWeb:
         summary = access.summary
         background = self.notify_after(access)
         if fmt == "pdf":
-            pdf = await asyncio.to_thread(render_pdf, summary)
+            pdf = await self.pdf.render(render_summary_html(summary, for_pdf=True))
             return Response(
                 pdf,
                 media_type="application/pdf",
@@ -415,5 +415,6 @@ def create_app(
     if trusted:  # only then does X-Forwarded-For name the client (FORWARDED_ALLOW_IPS)
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     app.state.web = web
+    app.state.pdf = web.pdf  # ended with the server (bot.web.server.DeferredApp.close)
     app.state.stopping = False  # set on SIGTERM (bot.web.server.BackgroundWeb.refuse_updates)
     return app

@@ -69,6 +69,11 @@ class DeferredApp:
             self._app.state.stopping = self._stopping
         return self._app
 
+    def close(self) -> None:
+        """The server stopped: end what the app runs beside it (its PDF process)."""
+        if self._app is not None and getattr(self._app.state, "pdf", None) is not None:
+            self._app.state.pdf.close()
+
     def refuse_updates(self) -> None:
         self._stopping = True
         if self._app is not None:
@@ -184,6 +189,8 @@ class BackgroundWeb:
                 asyncio.get_running_loop().remove_reader(self.sock.fileno())
             self.sock.close()
             self.sock = None
+        if self.app is not None:
+            self.app.close()
 
 
 async def start_background(
