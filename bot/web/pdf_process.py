@@ -52,11 +52,13 @@ class PdfProcess:
             self._idle = None
         self._busy += 1
         try:
+            pool = self._started()
             try:
-                return await loop.run_in_executor(self._started(), pdf_from_html, html)
+                return await loop.run_in_executor(pool, pdf_from_html, html)
             except BrokenProcessPool:
-                log.warning("the PDF process ended unexpectedly; starting a new one")
-                self.close()
+                if self._pool is pool:  # not yet replaced by another PDF that saw it die
+                    log.warning("the PDF process ended unexpectedly; starting a new one")
+                    self.close()
                 return await loop.run_in_executor(self._started(), pdf_from_html, html)
         finally:
             self._busy -= 1
