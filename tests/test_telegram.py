@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -670,7 +671,12 @@ def test_python_m_bot_run_refuses_a_missing_or_malformed_token(tmp_path: Path) -
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def bot_run_process(
+    api: FakeBotAPI, tmp_path: Path, **settings: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A real `python -m bot run` against the fake Bot API, polling once this yields; on
+    leaving it is stopped with SIGTERM and must exit cleanly."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
@@ -678,6 +684,7 @@ async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE_URL=api.base_url,
         WEB_PORT="0",
+        **settings,
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -691,12 +698,17 @@ async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -
     )
     try:
         await api.wait_for(lambda: api.active_polls > 0 or None, timeout=30)
-        user = Person(api, 8001)
-        await user.says("/start", wait="Wilt u meedoen?")
+        yield process
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 20)
     assert process.returncode == 0
+
+
+async def test_python_m_bot_run_serves_a_user(api: FakeBotAPI, tmp_path: Path) -> None:
+    async with bot_run_process(api, tmp_path):
+        user = Person(api, 8001)
+        await user.says("/start", wait="Wilt u meedoen?")
 
 
 async def test_an_error_is_logged_without_personal_data_and_the_person_is_told(

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,9 +15,8 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.storage.models import OutboxMessage, Participant
-from tests.conftest import DEMO_FLOWS, ROOT
 from tests.fakebotapi import FakeBotAPI
-from tests.test_telegram import TOKEN, Person, RunningBot, from_database
+from tests.test_telegram import Person, RunningBot, bot_run_process, from_database
 
 # the Telegram tests' fixtures, re-exported so pytest finds them here
 from tests.test_telegram import api as api
@@ -39,29 +36,8 @@ async def stop_halfway(person: Person) -> None:
 async def test_python_m_bot_run_sends_the_reminder_and_its_button_continues(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        FLOWS_DIR=str(DEMO_FLOWS),
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=api.base_url,
-        WEB_PORT="0",
-        REMINDER_AFTER="3",
-        REMINDER_SECOND_AFTER="3600",
-        QUIET_HOURS="off",
-    )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        await api.wait_for(lambda: api.active_polls > 0 or None, timeout=30)
+    settings = {"REMINDER_AFTER": "3", "REMINDER_SECOND_AFTER": "3600", "QUIET_HOURS": "off"}
+    async with bot_run_process(api, tmp_path, **settings):
         els = Person(api, 9001)
         await stop_halfway(els)
         mark = api.mark()
@@ -71,10 +47,6 @@ async def test_python_m_bot_run_sends_the_reminder_and_its_button_continues(
         await asyncio.sleep(1.5)  # a second reminder would be due 3 s after the tap, not yet
         sent = [m for m in api.sent_messages(9001, since=0) if REMINDER in (m.get("text") or "")]
         assert len(sent) == 1, "one reminder, once"
-    finally:
-        process.terminate()
-        await asyncio.wait_for(process.wait(), 20)
-    assert process.returncode == 0
 
 
 async def test_a_403_on_a_reminder_marks_the_chat_blocked(
