@@ -5,8 +5,8 @@ languages live in locales/<lang>/LC_MESSAGES/messages.po, compiled by `pybabel c
 into the messages.mo beside it; a missing or stale .mo is compiled in memory instead.
 A running bot reads the .mo with the standard library's `gettext` (what Babel's own
 `Translations` builds on), so a chat turn does not import Babel's date and number
-formatting (about 0.5 MB of every process); Babel is loaded when a date is shown, a
-language is named or a catalog must be compiled.
+formatting (about 0.5 MB of every process): those parts of Babel are loaded when a date
+is shown, a language is named or a catalog must be compiled (negotiation uses its core).
 """
 
 from __future__ import annotations

@@ -97,8 +97,10 @@ class ConversationService:
     def __init__(self, runtime: Runtime, *, clock: Clock | None = None) -> None:
         self.runtime = runtime
         self.outbox = Outbox(runtime, clock=clock)  # reminders, review prompts, notices
-        self.share_links = ShareLinks(runtime, clock=self.outbox.clock)  # made in the chat
-        self.link_opening = LinkOpening(runtime, clock=self.outbox.clock, outbox=self.outbox)
+        self.share_links = ShareLinks(runtime, clock=self.outbox.clock)  # the chat side
+        self.link_opening = LinkOpening(  # the web side: opening links, telling the person
+            runtime, clock=self.outbox.clock, outbox=self.outbox
+        )
         self.family = FamilyService(runtime, self.outbox.clock, self.outbox)
 
     async def handle(self, channel: str, event: Event, *, order: int | None = None) -> Handled:

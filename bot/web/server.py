@@ -71,7 +71,7 @@ class DeferredApp:
 
     def close(self) -> None:
         """The server stopped: end what the app runs beside it (its PDF process)."""
-        if self._app is not None and getattr(self._app.state, "pdf", None) is not None:
+        if self._app is not None:
             self._app.state.pdf.close()
 
     def refuse_updates(self) -> None:
