@@ -2,7 +2,7 @@
 
 Our own log lines name ids and kinds, never texts or names. Libraries are less careful at
 their chatty levels: python-telegram-bot logs whole messages at DEBUG, httpx logs Bot API
-URLs (which contain the token) at INFO, aiosqlite and SQLAlchemy log statements with their
+URLs (which contain the token) at INFO, SQLAlchemy logs statements with their
 parameters, uvicorn's access log holds share-link paths. They are capped at WARNING.
 WeasyPrint warns with the very character it has no glyph for (a name in a script no font
 covers would appear in the log letter by letter), and fontTools logs glyph names at its
@@ -17,7 +17,6 @@ NOISY_LIBRARIES = (
     "telegram",
     "httpx",
     "httpcore",
-    "aiosqlite",
     "sqlalchemy",
     "asyncpg",
     "uvicorn.access",

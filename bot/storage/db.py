@@ -19,7 +19,7 @@ from bot.config import ConfigError
 from bot.storage.answer_cache import STAGED, keep_committed
 from bot.storage.models import Base
 from bot.storage.person_keys import ERASED
-from bot.storage.sqlite_inline import inline_creator
+from bot.storage.sqlite_inline import InlineSQLite
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -48,8 +48,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         timeout = BUSY_TIMEOUT_MS / 1000
         if path and path != ":memory:":
             make_private(Path(path.split("?", 1)[0]))
-        if path and path != ":memory:" and "?" not in path:
-            kwargs.setdefault("async_creator", inline_creator(path, timeout=timeout))
+        kwargs.setdefault("module", InlineSQLite())
         engine = create_async_engine(url, connect_args={"timeout": timeout}, **kwargs)
         _configure_sqlite(engine)
         return engine
