@@ -61,6 +61,15 @@ _MOVE_PENDING = (
 )
 
 _LINK = ShareLink.__table__
+# Waiting rows of one kind (for one ref, or any): also once per event.
+_WAITING = (
+    _TABLE.c.participant_id == bindparam("pid"),
+    _TABLE.c.kind == bindparam("kind_"),
+    _TABLE.c.sent_at.is_(None),
+)
+_CANCEL_PENDING = delete(_TABLE).where(*_WAITING)
+_HAS_PENDING = select(_TABLE.c.id).where(*_WAITING).limit(1)
+_HAS_PENDING_REF = select(_TABLE.c.id).where(*_WAITING, _TABLE.c.ref == bindparam("ref_")).limit(1)
 _OPENED_LINK = (
     select(_LINK.c.id)
     .where(
@@ -135,23 +144,14 @@ class OutboxStore:
         return (await self.session.execute(_OPENED_LINK, params)).first() is not None
 
     async def cancel_pending(self, participant_id: int, kind: str) -> None:
-        await self.session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.participant_id == participant_id,
-                OutboxMessage.kind == kind,
-                OutboxMessage.sent_at.is_(None),
-            )
-        )
+        await self.session.execute(_CANCEL_PENDING, {"pid": participant_id, "kind_": kind})
 
     async def has_pending(self, participant_id: int, kind: str, ref: str | None = None) -> bool:
-        query = select(OutboxMessage.id).where(
-            OutboxMessage.participant_id == participant_id,
-            OutboxMessage.kind == kind,
-            OutboxMessage.sent_at.is_(None),
-        )
-        if ref is not None:
-            query = query.where(OutboxMessage.ref == ref)
-        return (await self.session.execute(query.limit(1))).first() is not None
+        params = {"pid": participant_id, "kind_": kind}
+        if ref is None:
+            return (await self.session.execute(_HAS_PENDING, params)).first() is not None
+        found = await self.session.execute(_HAS_PENDING_REF, {**params, "ref_": ref})
+        return found.first() is not None
 
     async def claim(
         self,
