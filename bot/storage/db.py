@@ -49,7 +49,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if path and path != ":memory:":
             make_private(Path(path.split("?", 1)[0]))
         kwargs.setdefault("module", InlineSQLite())
-        engine = create_async_engine(url, connect_args={"timeout": timeout}, **kwargs)
+        connect_args = {"timeout": timeout, **kwargs.pop("connect_args", {})}
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)

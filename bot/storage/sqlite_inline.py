@@ -4,11 +4,18 @@ SQLAlchemy's aiosqlite adapter sends every cursor call (open, execute, fetch, cl
 through aiosqlite's worker thread and back through a greenlet switch: about 100 µs per
 statement here, against 10-30 µs for the same statement on a plain `sqlite3` connection.
 SQLite reads and writes into its page cache take microseconds, so here statements run on
-the event loop's thread, on `sqlite3` itself. What can wait runs on the connection's own
-worker thread, awaited: opening the file, taking the write lock (`BEGIN IMMEDIATE`, which
-may wait for another process's writer), the commit (its fsync, with synchronous=FULL),
-rollbacks, PRAGMAs (checkpoints) and closing. Every transaction begins with BEGIN
-IMMEDIATE (bot.storage.db), so a statement in between never waits for a lock.
+the event loop's thread, on `sqlite3` itself. A trip to a thread and back costs about
+120 µs of CPU here (two thread wake-ups and the loop's own wake-up), so only what may
+really wait goes to the connection's own worker thread, awaited meanwhile:
+
+- taking the write lock: `BEGIN IMMEDIATE` is tried here without waiting, and only when
+  another process holds the lock does it wait for it on the worker (this process's own
+  writers queue before it, in `Runtime.transaction`);
+- the commit (its fsync, with synchronous=FULL) when this disk's commits are slow: they
+  run here while their moving average stays under `SLOW_COMMIT_S`, and on the worker
+  otherwise, so a slow disk never stalls the loop;
+- opening and closing, PRAGMAs (checkpoints), and any statement outside a transaction
+  (a write there takes the lock itself).
 
 `InlineSQLite` is the DBAPI module handed to `create_async_engine(..., module=...)` for
 the `sqlite+aiosqlite` dialect; aiosqlite itself is then never imported.
@@ -19,7 +26,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -33,9 +42,14 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Commits slower than this on average (an fsync on a slow or network disk) run on the
+# worker thread; faster ones cost less here than the trip to the thread and back.
+SLOW_COMMIT_S = 0.002
 
 # Statements that may wait (for another writer or for the disk): on the worker thread.
-_WAITING_SQL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "PRAGMA", "VACUUM")
+_WAITING_SQL = ("COMMIT", "END", "ROLLBACK", "PRAGMA", "VACUUM")
 
 
 def may_wait(operation: str) -> bool:
@@ -61,6 +75,8 @@ class InlineCursor(AsyncAdapt_dbapi_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
+            if operation.startswith("BEGIN"):
+                return self._adapt_connection.begin(self._run, operation, parameters)
             if not self._connection.in_transaction or may_wait(operation):
                 # Outside BEGIN IMMEDIATE a write takes the lock itself, and may wait.
                 return self._adapt_connection.on_worker(self._run, operation, parameters)
@@ -102,13 +118,43 @@ class InlineCursor(AsyncAdapt_dbapi_cursor):
 class InlineConnection(AsyncAdapt_dbapi_connection):
     """A `sqlite3` connection with a worker thread of its own for what may wait."""
 
-    __slots__ = ("_worker",)
+    __slots__ = ("_busy_ms", "_commit_s", "_worker")
     _cursor_cls = InlineCursor
     _ss_cursor_cls = InlineCursor  # SQLite's rows are local: a buffered cursor serves both
 
     def __init__(self, dbapi: Any, connection: Any, worker: ThreadPoolExecutor) -> None:
         super().__init__(dbapi, connection)
         self._worker = worker
+        self._busy_ms: int | None = None  # the connection's busy timeout, read once
+        self._commit_s = 0.0  # moving average of how long a commit takes
+
+    def begin(self, run: Callable[[str, Any], Any], operation: str, parameters: Any) -> Any:
+        """BEGIN here when the write lock is free (it nearly always is); when another
+        process holds it, wait for it on the worker, with the connection's busy timeout."""
+        connection = self._connection
+        if self._busy_ms is None:
+            self._busy_ms = int(connection.execute("PRAGMA busy_timeout").fetchone()[0])
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            result = run(operation, parameters)
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+            return self.on_worker(run, operation, parameters)
+        connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        await_(_passed())
+        return result
+
+    def _timed_commit(self) -> None:
+        started = time.perf_counter()
+        self._connection.commit()
+        took = time.perf_counter() - started
+        slow_before = self._commit_s > SLOW_COMMIT_S
+        self._commit_s = 0.9 * self._commit_s + 0.1 * took
+        if (self._commit_s > SLOW_COMMIT_S) != slow_before:
+            where = "a worker thread" if not slow_before else "the event loop's thread"
+            log.info("SQLite commits take %.1f ms here: they now run on %s", took * 1000, where)
 
     def on_worker(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` on the worker thread while the event loop serves others meanwhile."""
@@ -128,13 +174,16 @@ class InlineConnection(AsyncAdapt_dbapi_connection):
 
     def commit(self) -> None:
         try:
-            self.on_worker(self._connection.commit)
+            if self._commit_s > SLOW_COMMIT_S:
+                self.on_worker(self._timed_commit)
+            else:
+                self._timed_commit()
         except Exception as error:
             self._handle_exception(error)
 
     def rollback(self) -> None:
         try:
-            self.on_worker(self._connection.rollback)
+            self._connection.rollback()  # a WAL rollback forgets pages: nothing to wait for
         except Exception as error:
             self._handle_exception(error)
 
