@@ -77,17 +77,26 @@ class InlineCursor(AsyncAdapt_dbapi_cursor):
         try:
             if operation.startswith("BEGIN"):
                 return self._adapt_connection.begin(self._run, operation, parameters)
-            if not self._connection.in_transaction or may_wait(operation):
-                # Outside BEGIN IMMEDIATE a write takes the lock itself, and may wait.
-                return self._adapt_connection.on_worker(self._run, operation, parameters)
-            result = self._run(operation, parameters)
-            # SQLAlchemy's AsyncConnection insists that each call passes through the
-            # event loop once (greenlet_spawn's _require_await): a coroutine that returns
-            # at once, a few microseconds.
-            await_(_passed())
-            return result
+            return self._call(self._run, operation, parameters, waits=may_wait(operation))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        try:
+            return self._call(self._cursor.executemany, operation, seq_of_parameters)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def _call(self, fn: Callable[..., T], *args: Any, waits: bool = False) -> T:
+        if waits or not self._connection.in_transaction:
+            # Outside BEGIN IMMEDIATE a write takes the lock itself, and may wait.
+            return self._adapt_connection.on_worker(fn, *args)
+        result = fn(*args)
+        # SQLAlchemy's AsyncConnection insists that each call passes through the event
+        # loop once (greenlet_spawn's _require_await): a coroutine that returns at once,
+        # a few microseconds.
+        await_(_passed())
+        return result
 
     def _run(self, operation: str, parameters: Any) -> Any:
         cursor = self._cursor
@@ -98,17 +107,6 @@ class InlineCursor(AsyncAdapt_dbapi_cursor):
         if cursor.description:
             self._rows = collections.deque(cursor.fetchall())
         return result
-
-    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        try:
-            many = self._cursor.executemany
-            if not self._connection.in_transaction:
-                return self._adapt_connection.on_worker(many, operation, seq_of_parameters)
-            result = many(operation, seq_of_parameters)
-            await_(_passed())
-            return result
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
 
     def close(self) -> None:
         self._rows.clear()
