@@ -167,19 +167,35 @@ async def test_filling_in_for_someone_else_names_them_on_every_question(bot: Cha
     await bot.press("Ja, ik doe mee")
     await bot.press("Voor iemand anders")
     await bot.say("mijn moeder")
-    assert bot.notices == ["Dank u wel. We vullen het in voor mijn moeder."]
+    # spoken to the relative, about her: "uw moeder", never "mijn moeder" back
+    assert bot.notices == ["Dank u wel. We vullen het in voor uw moeder."]
     await bot.open_topic("Wonen")
     first_line = bot.last_text.splitlines()[0]
-    assert first_line.startswith("Wonen · ") and first_line.endswith(" · voor mijn moeder")
+    assert first_line.startswith("Wonen · ") and first_line.endswith(" · voor uw moeder")
     # asked about her, not about "u", and never thanked as if she were here
-    assert "Waar wil mijn moeder het liefst wonen als mijn moeder ouder wordt?" in bot.last_text
+    assert "Waar wil uw moeder het liefst wonen als uw moeder ouder wordt?" in bot.last_text
     assert "Waar wilt u het liefst wonen" not in bot.last_text
+    assert "mijn moeder" not in bot.said
+
+
+async def test_a_name_is_kept_as_typed_unless_it_says_my(bot: ChatDriver) -> None:
+    await bot.start()
+    await bot.press("Ja, ik doe mee")
+    await bot.press("Voor iemand anders")
+    await bot.say("Mijnheer Jansen")
+    assert bot.notices == ["Dank u wel. We vullen het in voor Mijnheer Jansen."]
+    english = driver(bot.engine_only.engine, Conversation(locale="en"))  # type: ignore[union-attr]
+    await english.start()
+    await english.press("Yes, I'll take part")
+    await english.press("For someone else")
+    await english.say("my dad")
+    assert english.notices == ["Thank you. We will fill it in for your dad."]
 
 
 async def test_a_proxy_is_asked_to_answer_as_the_person_would(bot: ChatDriver) -> None:
     await bot.ready(mode="Voor iemand anders", name="mijn moeder")
     await bot.press("Het levenseinde")
-    assert "Antwoord zoals mijn moeder het zou zeggen." in bot.last_text
+    assert "Antwoord zoals uw moeder het zou zeggen." in bot.last_text
     alone = await driver(bot.engine_only.engine).ready()  # type: ignore[union-attr]
     await alone.press("Het levenseinde")
     assert "Antwoord zoals" not in alone.last_text

@@ -44,6 +44,8 @@ class Name(Screen):
         no_name = {normalize(w) for o in self.options(turn) for w in (o.label, *o.words)}
         if clean and (turn.control_word(clean) == SKIP or normalize(clean) in no_name):
             clean = None  # "Liever niet" typed instead of pressed is not a name
+        if clean and turn.conv.mode == "for_other":
+            clean = addressed(turn, clean)
         turn.conv.name = clean
         turn.effect(SetProfile(mode=turn.conv.mode or "alone", name=clean))
         if clean and turn.conv.mode == "for_other":  # never "Dank u wel, mijn moeder"
@@ -51,6 +53,19 @@ class Name(Screen):
         elif clean:
             turn.notice(turn._("Dank u wel, {name}.").format(name=clean))
         turn.fire("give_name")
+
+
+def addressed(turn: Turn, name: str) -> str:
+    """A relative types "mijn moeder"; the bot, speaking to them, says "uw moeder"."""
+    first, _, rest = name.partition(" ")
+    # TRANSLATORS: the words for "my" that a relative may type before the name of the
+    # person they fill this in for ("mijn moeder"), separated by |
+    mine = {normalize(word) for word in turn._("mijn|m'n|mn").split("|")}
+    if not rest or normalize(first) not in mine:
+        return name
+    # TRANSLATORS: "your", put in place of "my" before the person's name ("uw moeder")
+    your = turn._("uw")
+    return f"{your} {rest}"
 
 
 SCREEN = Name()
