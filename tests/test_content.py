@@ -857,3 +857,23 @@ def test_the_glossary_check_flags_an_unexplained_term() -> None:
         assert explained(shown, pattern, "nl") is expected, term
     inline = Shown("intro", Text("x", "Een hospice is een huis voor de laatste fase."), topic)
     assert explained(inline, GLOSSARY["hospice"]["nl"], "nl")
+
+
+def test_the_shipped_flows_pass_flows_check() -> None:
+    """What an author runs after editing a flow (`python -m bot flows check`) passes on the
+    flows and catalogs as shipped: the format, every rule's references, every translation."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLOWS_", "DATABASE_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "flows", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: 1 flow(s), 70 questions, all translations present.")
