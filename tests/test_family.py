@@ -9,11 +9,15 @@ mixed up; and a relative sees only what the person allowed. These tests drive tw
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.content.loader import load_flows
+from bot.engine import AnswerView, Conversation, Engine, MediaKind
 from bot.engine.replies import InviteReply, Message, Notice, Reply
+from bot.i18n import translator
 from bot.services.conversation import ConversationService
 from bot.services.runtime import Runtime
 from bot.services.summaries import load_summary
@@ -136,6 +140,30 @@ async def test_together_names_who_helps_and_every_answer_says_so(
     assert "In mijn eigen huis (samen met Els (dochter)" in text
 
 
+async def test_a_new_sitting_does_not_assume_last_times_helper(
+    family_service: ConversationService, runtime: Runtime, clock: FrozenClock
+) -> None:
+    """Els helped on Monday; on Tuesday Anna answers alone: that answer is hers alone, and
+    she is told how to name today's helper. Within a sitting Els stays named."""
+    anna = chat(family_service, "anna")
+    await anna.ready(mode="Samen met iemand", companion=("Els", "Dochter"))
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    clock.advance(minutes=50)  # a cup of tea: the same sitting
+    await anna.press("Nee")
+    assert "Vorige keer" not in anna.said
+    clock.advance(days=1)
+    await anna.command("verder")
+    assert "Vorige keer vulde u dit samen met Els in. Helpt Els of iemand anders" in anna.said
+    await anna.command("overzicht")
+    await anna.open_topic("Wat voor u belangrijk is")
+    await anna.say("Koffie met de buren")
+    text = await summary_for_professional(runtime)
+    assert "In mijn eigen huis (samen met Els (dochter)" in text
+    assert "Koffie met de buren (samen met" not in text
+    assert "Koffie met de buren" in text
+
+
 # -- inviting and joining -------------------------------------------------------------------
 
 
@@ -151,7 +179,7 @@ async def test_a_relative_joins_gives_a_view_and_the_person_adopts_it(
     assert "Wat denkt u: waar wil Anna het liefst wonen als Anna ouder wordt?" in els.last_text
     await els.press("Waar zorg is")
     # her view is not Anna's answer, and Anna is told
-    assert "Waar zorg is" not in await summary_for_professional(runtime)
+    assert "ouder wordt?: Waar zorg is" not in await summary_for_professional(runtime)
     ((channel, address, text),) = await notifier.sent
     assert (channel, address) == ("terminal", "anna") and "Els (dochter)" in text
     await anna.open_topic("Wonen")
@@ -166,18 +194,104 @@ async def test_a_relative_joins_gives_a_view_and_the_person_adopts_it(
 async def test_a_differing_view_is_listed_for_the_professional(
     family_service: ConversationService, runtime: Runtime
 ) -> None:
+    # Why: issue 9 item 5. "Om te bespreken" names differences on the first screen's items
+    # (here: what a good day is); a difference elsewhere (where to live) shows at its
+    # question only, or the professional's first screen fills with every small difference.
     anna = await chat(family_service, "anna").ready()
     els = await join(family_service, "els", await invite(anna))
+    await anna.open_topic("Wat voor u belangrijk is")
+    await anna.say("Koffie met de buren")
+    await anna.command("overzicht")
     await anna.open_topic("Wonen")
     await anna.press("In mijn eigen huis")
+    await els.open_topic("Wat voor u belangrijk is")
+    await els.say("Wandelen in het bos")
+    await els.command("overzicht")
     await els.open_topic("Wonen")
     await els.press("Waar zorg is")
     text = await summary_for_professional(runtime)
-    assert "Els (dochter) denkt anders over: Waar wilt u het liefst wonen" in text
-    assert "(In mijn eigen huis / Waar zorg is)" in text
+    to_discuss = text[text.index("— Om te bespreken —") : text.index("— Wat voor u")]
+    assert "Els (dochter) denkt anders over: Een goede dag" in to_discuss
+    assert "(Koffie met de buren / Wandelen in het bos)" in to_discuss
+    assert "Waar wilt u het liefst wonen" not in to_discuss, "not a first-screen item"
+    assert "Els (dochter) denkt: Waar zorg is" in text, "still shown at its question"
     summary = await person_summary(runtime)
+    assert len(summary.to_discuss) == 1
     page = render_summary_html(summary)
-    assert "Els (dochter) denkt" in page and "relative-view differs" in page
+    first = page[page.index("Voor de zorgverlener") : page.index("Alle onderwerpen")]
+    assert "Een goede dag" in first and "wonen" not in first
+    rest = page[page.index("Alle onderwerpen") :]
+    assert rest.count("relative-view differs") == 2
+
+
+async def test_a_view_on_a_question_the_person_has_not_answered_still_shows(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    # Why: issue 9 items 4 and 5. Anna has not reached "Wonen"; Els's view on it was
+    # dropped, so neither the GP nor Anna's /samenvatting ever saw it.
+    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+
+    from bot.summary.fhir import questionnaire_response
+
+    anna = await chat(family_service, "anna").ready()
+    els = await join(family_service, "els", await invite(anna))
+    await els.open_topic("Wonen")
+    await els.press("Waar zorg is")
+    text = await summary_for_professional(runtime)
+    assert (
+        "• Waar wilt u het liefst wonen als u ouder wordt?: nog niet beantwoord\n"
+        "    Els (dochter) denkt: Waar zorg is\n"
+    ) in text
+    assert "Om te bespreken" not in text, "nothing of Anna's to differ from"
+    await anna.command("samenvatting")
+    assert "ouder wordt?: nog niet beantwoord\n    Els (dochter) denkt: Waar zorg is" in anna.said
+    summary = await person_summary(runtime)
+    assert summary.answered == 0 and summary.last_answered_at is None
+    topics = render_summary_html(summary).split("Alle onderwerpen")[1]
+    assert "nog niet beantwoord" in topics and "Els (dochter) denkt" in topics
+    assert "ingevuld door" not in topics, "not an answer, so no one gave it"
+    resource = questionnaire_response(
+        summary, runtime.flow, base_url="https://x.example", response_id="r1"
+    )
+    QuestionnaireResponse.model_validate(resource)
+    assert "item" not in resource, "Anna answered nothing"
+    (view,) = [e for e in resource["extension"] if e["url"].endswith("/relative-view")]
+    assert view["extension"] == [
+        {"url": "linkId", "valueString": "woonplek"},
+        {"url": "who", "valueString": "Els (dochter)"},
+        {"url": "view", "valueString": "Waar zorg is"},
+    ]
+
+
+async def test_a_removed_relatives_kept_view_still_shows(
+    family_service: ConversationService, runtime: Runtime, notifier: Delivered
+) -> None:
+    # Why: issue 9 item 6. "Bewaren" kept Els's rows, but views no longer linked to a
+    # relative were filtered out: kept meant gone. They show, as the /familie screen says,
+    # without a name; a name kept with the rows (`with_enc`) is shown when there is one.
+    from bot.storage.repository import WITH
+
+    anna, _els = await anna_answers_and_els_differs(family_service)
+    await anna.command("familie")
+    await anna.press("Els verwijderen")
+    assert "Bewaren: het blijft staan, zonder naam." in anna.last_text
+    await anna.press("Bewaren")
+    assert await count(runtime, Answer) == 2
+    told = [t for *_, t in await notifier.sent if "niet meer mee" in t]
+    kept = "Wat u invulde, blijft staan, zonder uw naam."
+    assert told == [f"U doet niet meer mee met de wensen van Anna. {kept}"]
+    text = await summary_for_professional(runtime)
+    assert "ouder wordt?: In mijn eigen huis (ingevuld door de persoon zelf" in text
+    assert "    Een naaste die niet meer meedoet denkt: Waar zorg is" in text
+    assert "Om te bespreken" not in text, "where to live is not on the first screen"
+    async with runtime.sessions() as session, session.begin():
+        repo = Repository(session, runtime.cipher)
+        key = await repo.keys.of(1)
+        kept = key.encrypt_json({"name": "Els", "relation": "dochter"}, WITH)
+        await session.execute(
+            Answer.__table__.update().where(Answer.perspective == "view").values(with_enc=kept)  # type: ignore[attr-defined]
+        )
+    assert "    Els (dochter) denkt: Waar zorg is" in await summary_for_professional(runtime)
 
 
 async def test_a_helper_fills_in_the_persons_answers_marked_as_theirs(
@@ -449,3 +563,147 @@ def test_the_printed_join_command_works_for_a_code_that_starts_with_a_dash() -> 
     command = shlex.split(printed)
     assert command[:3] == ["python", "-m", "bot"]
     assert build_parser().parse_args(command[3:]).join == "-Qn7x_abc"
+
+
+async def test_klopt_nog_confirms_the_persons_own_answer_never_a_relatives_view(
+    family_service: ConversationService, runtime: Runtime, clock: FrozenClock
+) -> None:
+    # Why: a view is newer than Anna's answer; her "Klopt nog" is about her own wish.
+    anna, _els = await anna_answers_and_els_differs(family_service)
+    clock.advance(days=40)
+    await anna.command("nakijken")
+    await anna.press("Wonen")
+    assert "Uw antwoord: In mijn eigen huis" in anna.last_text
+    await anna.press("Klopt nog")
+    assert (await person_summary(runtime)).by_question["woonplek"].confirmed_at == clock.now
+    assert "nagekeken op" in await summary_for_professional(runtime)
+    async with runtime.sessions() as session:
+        repo = Repository(session, runtime.cipher)
+        confirmed = await repo.confirmations(1)
+        own = {a.id for a in await repo.answer_history(1, perspective="person")}
+        assert confirmed and set(confirmed) <= own, "the view is not confirmed"
+
+
+# -- a helper who may not read --------------------------------------------------------------
+
+
+async def test_a_helper_who_may_not_read_never_sees_or_overwrites_the_persons_answers(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    # Why: issue 9 item 7. Cor may fill in but not read; pressing "Terug" showed him
+    # "Uw antwoord tot nu toe: ..." with Anna's own answer.
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    cor = await join(
+        family_service,
+        "cor",
+        await invite(anna, may="Mijn antwoorden invullen", see="Nee"),
+        name="Cor",
+    )
+    seen: list[str] = []
+    await cor.open_topic("Wonen")  # at the first open question
+    seen.append(cor.said)
+    assert "Denkt Anna erover om te verhuizen?" in cor.last_text
+    await cor.press("Terug")  # Anna's answer: there, but not shown and not to be changed
+    seen.append(cor.said)
+    assert "kan alleen Anna zien en veranderen" in cor.last_text
+    assert "Overslaan" not in cor.buttons and "Waar zorg is" not in cor.buttons
+    await cor.say("Waar zorg is")  # typed: not an answer here either
+    seen.append(cor.said)
+    await cor.press("Verder")
+    await cor.press("Nee")  # his own answer for Anna
+    seen.append(cor.said)
+    await cor.press("Verder")  # past the last screen, a tip
+    assert "Klaar: Wonen" in cor.said
+    await cor.open_topic("Wonen")  # everything answered: from the top, to look over
+    seen.append(cor.said)
+    await cor.press("Verder")
+    seen.append(cor.said)
+    assert "Uw antwoord tot nu toe: Nee" in cor.last_text, "what he gave, he sees"
+    await cor.command("samenvatting")
+    seen.append(cor.said)
+    assert "In mijn eigen huis" not in "\n".join(seen)
+    assert await count(runtime, Answer) == 2, "Anna's answer and Cor's, nothing more"
+    assert "ouder wordt?: In mijn eigen huis (ingevuld door de persoon zelf" in (
+        await summary_for_professional(runtime)
+    )
+
+
+async def test_a_helper_who_may_not_read_is_not_led_by_the_persons_answers(
+    family_service: ConversationService,
+) -> None:
+    # Why: a follow-up asked only after Anna's "Ja" would tell Cor what she answered.
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    await anna.press("Ja")
+    assert "Waar zou u naartoe willen?" in anna.last_text
+    await anna.say("Naar de kust in Zoutelande")
+    cor = await join(
+        family_service,
+        "cor",
+        await invite(anna, may="Mijn antwoorden invullen", see="Nee"),
+        name="Cor",
+    )
+    seen: list[str] = []
+    await cor.open_topic("Wonen")
+    seen.append(cor.said)
+    while "Verder" in cor.buttons:
+        await cor.press("Verder")
+        seen.append(cor.said)
+    text = "\n".join(seen)
+    assert "Klaar: Wonen" in text
+    assert "naartoe willen" not in text and "Zoutelande" not in text
+
+
+async def test_a_helper_who_may_read_sees_and_changes_the_persons_answers(
+    family_service: ConversationService, runtime: Runtime
+) -> None:
+    anna = await chat(family_service, "anna").ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    bert = await join(
+        family_service,
+        "bert",
+        await invite(anna, may="Mijn antwoorden invullen", see="Ja"),
+        name="Bert",
+    )
+    await bert.open_topic("Wonen")
+    await bert.press("Terug")
+    assert "Uw antwoord tot nu toe: In mijn eigen huis" in bert.last_text
+    await bert.press("Waar zorg is")
+    assert "ouder wordt?: Waar zorg is (ingevuld door Bert (dochter)" in (
+        await summary_for_professional(runtime)
+    )
+
+
+def demo_engine() -> Engine:
+    flow = load_flows(Path(__file__).resolve().parent / "data" / "flows")["demo"]
+    return Engine(flow, translator, ("nl",))
+
+
+async def test_nothing_typed_or_spoken_replaces_an_answer_a_helper_may_not_read() -> None:
+    # Why: Cor may not read Anna's answer, so he may not replace it unseen either.
+    at_her_text = Conversation(
+        state="question",
+        consented=True,
+        role="helper",
+        subject="Anna",
+        topic="wonen",
+        question="verhuizen_waarheen",
+    )
+    cor = ChatDriver.on_engine(demo_engine(), at_her_text)
+    cor.answers.update(
+        verhuizen=AnswerView({"option": "ja"}),  # his own
+        verhuizen_waarheen=AnswerView({}, hidden=True),  # Anna's
+    )
+    await cor.command("verder")
+    assert "kan alleen Anna zien en veranderen" in cor.last_text
+    assert "Overslaan" not in cor.buttons
+    await cor.say("Naar de kust")
+    assert not cor.recorded
+    await cor.say("overslaan")
+    assert not cor.recorded
+    await cor.media(MediaKind.VOICE)
+    assert not cor.recorded

@@ -28,6 +28,7 @@ from bot.storage.models import OutboxMessage, Participant, ShareLink
 from bot.testing import ChatDriver, CollectingChannel
 from tests.conftest import DEMO_FLOWS
 from tests.summary_support import FrozenClock, link_of
+from tests.test_family import invite
 
 EVENING = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)  # 21:30 in Amsterdam (CET)
 
@@ -245,6 +246,43 @@ async def test_a_notice_waits_for_the_process_with_the_channel_and_counts_once_s
             session, path, fmt="pdf", client="198.51.100.1", cookies={}, locale=None
         )
     assert await chat_process.send() == []
+
+
+async def test_a_relatives_change_asks_the_person_about_their_gp_never_the_relative(
+    box: Box,
+) -> None:
+    """Issue 10, point 4: after the GP opened the link, a helper's change is the person's
+    to tell (so the person is asked); a relative's own view is not a wish: nobody is."""
+    anna = await box.chat.ready()
+    await anna.open_topic("Wonen")
+    await anna.press("In mijn eigen huis")
+    mays = ("Een eigen kijk geven", "Mijn antwoorden invullen")
+    codes = [await invite(anna, may=may) for may in mays]
+    path = link_of(await anna.command("delen")).url.split("/s/")[1]
+    async with box.service.runtime.transaction() as session:
+        await box.service.link_opening.open(
+            session, path, fmt="html", client="198.51.100.1", cookies={}, locale=None
+        )
+    asked: list[str] = []
+    for user, code in zip(("piet", "els"), codes, strict=True):  # a view, then a helper
+        relative = box.channel.chat(user)
+        await relative.start(code)
+        await relative.press("Ja, ik doe mee")
+        await relative.say(user.title())
+        await relative.press("Zoon" if user == "piet" else "Dochter")
+        await relative.open_topic("Wonen")
+        await relative.press("Waar zorg is" if user == "piet" else "Nee")  # Els: next open one
+        box.clock.advance(minutes=31)
+        before = len(box.channel.notices)
+        await box.send()
+        asked += [
+            address
+            for address, text in box.channel.notices[before:]
+            if "Uw huisarts had uw samenvatting al geopend." in text
+        ]
+        assert asked == ([] if user == "piet" else ["anna"])
+    tell_gp = [row for row in await box.rows() if row.kind == "tell_gp"]
+    assert len(tell_gp) == 1
 
 
 # -- several processes ----------------------------------------------------------------------------

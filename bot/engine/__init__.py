@@ -11,6 +11,7 @@ from bot.engine.events import Choice, Command, Event, Media, MediaKind, Start, T
 from bot.engine.machine import build_machine
 from bot.engine.replies import Outcome
 from bot.engine.screens import SCREENS, SIDE_LISTS
+from bot.engine.sitting import begin_sitting
 from bot.engine.state import AnswerView, Conversation, TurnContext
 from bot.engine.turn import Move, Turn
 from bot.i18n import Translator
@@ -80,6 +81,7 @@ class Engine:
         # fired on it directly (binding ~30 trigger methods per event cost 40% of a turn).
         turn.state = conv.state
         turn.machine = self.machine
+        begin_sitting(turn)
         outcome = turn.handle(event)
         self.last_moves = turn.moves
         turn.conv.state = turn.state

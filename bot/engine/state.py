@@ -50,6 +50,9 @@ class AnswerView:
 
     value: dict[str, Any]
     skipped: bool = False
+    # Answered, but not for this reader: a helper who may not read the person's answers
+    # gets no value, so it is neither asked again, nor shown, nor overwritten.
+    hidden: bool = False
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -82,3 +85,5 @@ class TurnContext:
 
     invitation: Invitation | None = None
     views: dict[str, tuple[RelativeView, ...]] = field(default_factory=dict)
+    # The first event after a long pause: who sat with the person then is not assumed.
+    new_sitting: bool = False

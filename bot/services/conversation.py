@@ -8,7 +8,8 @@ anything the person saw acknowledged is on disk.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -51,9 +52,12 @@ from bot.services.summaries import chat_summary_text
 from bot.services.views import answer_views, conversation_of, conversation_record
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Participant
+from bot.storage.outbox import utc
 from bot.storage.repository import Repository
 
 log = logging.getLogger(__name__)
+# A pause this long ends a sitting: who sat with the person then is not assumed after it.
+SITTING_PAUSE = timedelta(hours=3)
 
 
 @dataclass
@@ -179,6 +183,9 @@ class ConversationService:
                 if participant.blocked_at is not None:  # they wrote to us: reachable again
                     participant.blocked_at = None
                 answers, context = await self._turn_data(repo, participant, stored, context)
+                if record is not None and record.updated_at is not None:
+                    paused = self.outbox.clock() - utc(record.updated_at)
+                    context = replace(context, new_sitting=paused > SITTING_PAUSE)
             conversation, outcome = runtime.engine.handle(stored, answers, event, context)
             if invite is not None and conversation.state in ("welcome", "relative"):
                 self.family.pending.forget(repo.lookup_key(channel, event.user_id))
@@ -211,7 +218,11 @@ class ConversationService:
             if not deleted:
                 record = conversation_record(conversation)
                 await repo.save_conversation(
-                    participant.id, record.state, record.context, order=order
+                    participant.id,
+                    record.state,
+                    record.context,
+                    order=order,
+                    at=self.outbox.clock(),
                 )
                 if not claimed:  # a participant made in this turn
                     await repo.mark_event(participant.id, event.event_id)
@@ -244,8 +255,10 @@ class ConversationService:
         """The answers this participant works on, and what the person may adopt.
 
         The person and a helper work on the person's answers; a relative giving their
-        own view works on their own views. The role and the person's name are refreshed
-        from storage each turn, so a change by the person reaches the relative at once.
+        own view works on their own views. A helper who may not read the person's answers
+        sees only the values they gave themselves. The role and the person's name are
+        refreshed from storage each turn, so a change by the person reaches the relative
+        at once.
         """
         conversation.role = role_of(participant)
         latest, views = await repo.answers_and_views(participant.person_id)
@@ -253,7 +266,8 @@ class ConversationService:
             return answer_views(views.get(participant.id, {})), context
         if conversation.role == "helper":
             conversation.subject = await self.family.subject(repo, participant)
-            return answer_views(latest), context
+            readable_by = None if participant.may_see else participant.id
+            return answer_views(latest, readable_by=readable_by), context
         by_question = await self.family.views_for_person(repo, views, conversation.locale)
         return answer_views(latest), TurnContext(invitation=context.invitation, views=by_question)
 

@@ -254,18 +254,28 @@ class FamilyService:
             or relative is participant
         ):
             return [Notice(tr.gettext("Die persoon doet al niet meer mee."))]
-        notifications.append(await self.unlinked_notice(repo, relative))
+        notifications.append(await self.unlinked_notice(repo, relative, kept=item.keep_answers))
         await FamilyRepository(repo).remove_participant(relative.id, keep_answers=item.keep_answers)
         if item.keep_answers:
             return [Notice(tr.gettext("Verwijderd. Wat die persoon invulde, blijft staan."))]
         return [Notice(tr.gettext("Verwijderd, met alles wat die persoon invulde."))]
 
-    async def unlinked_notice(self, repo: Repository, relative: Participant) -> Notification:
+    async def unlinked_notice(
+        self, repo: Repository, relative: Participant, *, kept: bool = False
+    ) -> Notification:
+        """Told to a relative who was removed; `kept`: what they filled in stays, nameless."""
         locale = await self.locale_of(repo, relative)
-        subject = await self.subject(repo, relative) or translator(locale).gettext("iemand")
-        text = translator(locale).gettext(
-            "U doet niet meer mee met de wensen van {name}. Er staat niets meer van u bij."
-        )
+        tr = translator(locale)
+        subject = await self.subject(repo, relative) or tr.gettext("iemand")
+        if kept:
+            text = tr.gettext(
+                "U doet niet meer mee met de wensen van {name}. Wat u invulde, blijft staan, "
+                "zonder uw naam."
+            )
+        else:
+            text = tr.gettext(
+                "U doet niet meer mee met de wensen van {name}. Er staat niets meer van u bij."
+            )
         return Notification(relative.channel, repo.address(relative), text.format(name=subject))
 
     async def locale_of(self, repo: Repository, participant: Participant) -> str:

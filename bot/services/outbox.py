@@ -162,15 +162,22 @@ class Outbox:
             await store.cancel_pending(participant.id, "reminder")
         if reviewed:
             await store.cancel_pending(participant.id, "review")
-        if changed and await store.opened_link(participant.person_id, now):
-            # Asked once they are done for now: each change moves it on.
-            await store.cancel_pending(participant.id, "tell_gp")
-            await store.add(
-                participant,
-                kind="tell_gp",
-                due_at=now + TELL_GP_AFTER,
-                dedupe_key=f"tell_gp:{participant.id}:{stamp(now)}",
-            )
+        # A relative's own view is not the person's wish: nothing for the GP to hear.
+        if (
+            changed
+            and participant.mode != "view"
+            and await store.opened_link(participant.person_id, now)
+        ):
+            person = await self._person_of(session, participant)
+            if person is not None:
+                # Asked once they are done for now: each change moves it on.
+                await store.cancel_pending(person.id, "tell_gp")
+                await store.add(
+                    person,
+                    kind="tell_gp",
+                    due_at=now + TELL_GP_AFTER,
+                    dedupe_key=f"tell_gp:{person.id}:{stamp(now)}",
+                )
         done = reviewed or reminders.all_done(flow, conversation, answers, items)
         if done and not await store.has_pending(participant.id, "review"):
             await store.add(
@@ -179,6 +186,17 @@ class Outbox:
                 due_at=now + self.settings.review_after,
                 dedupe_key=f"review:{participant.id}:{stamp(now)}",
             )
+
+    async def _person_of(
+        self, session: AsyncSession, participant: Participant
+    ) -> Participant | None:
+        """Whose wishes these are: a helper's answers count as the person's, so the person
+        (their own participant) decides whether to tell the GP, not the helper."""
+        if participant.mode != "helper":
+            return participant
+        repo = Repository(session, self.runtime.cipher)
+        candidates = await repo.participants_of(participant.person_id)
+        return next((p for p in candidates if p.mode not in ("helper", "view")), None)
 
     async def notice(
         self, session: AsyncSession, participant: Participant, text: str, *, ref: str, key: str

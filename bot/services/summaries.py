@@ -38,10 +38,10 @@ async def load_summary(
     history = await repo.answer_history(person_id)
     answers = [r for r in history if r.perspective == "person"]
     latest = {record.question_id: record for record in answers}
-    views: dict[int, dict[str, AnswerRecord]] = {}
+    views: dict[int | tuple[str, str], dict[str, AnswerRecord]] = {}
     for record in history:
-        if record.perspective == "view" and record.participant_id is not None:
-            views.setdefault(record.participant_id, {})[record.question_id] = record
+        if record.perspective == "view":
+            views.setdefault(_viewer(record), {})[record.question_id] = record
     tr = translator(locale)
     givers = {
         r.participant_id: who(r.name, r.relation, tr)
@@ -55,9 +55,17 @@ async def load_summary(
         answers = [r for r in answers if r.participant_id == only_participant]
         views = {}
     beside: dict[str, list[tuple[str, AnswerRecord]]] = {}
-    for participant_id, given in views.items():
+    for viewer, given in views.items():
+        if isinstance(viewer, tuple):  # a removed relative's views, kept
+            name, relation = viewer
+            label = (
+                who(name, relation or None, tr)
+                if name
+                else tr.gettext("Een naaste die niet meer meedoet")
+            )
+        else:
+            label = givers.get(viewer, tr.gettext("een naaste"))
         for question_id, record in given.items():
-            label = givers.get(participant_id, tr.gettext("een naaste"))
             beside.setdefault(question_id, []).append((label, record))
     summary = build_summary(
         flow,
@@ -71,6 +79,16 @@ async def load_summary(
     )
     confirmations = await repo.confirmations(person_id)
     return with_history(summary, flow, answers, confirmations, review_after=review_after)
+
+
+def _viewer(record: AnswerRecord) -> int | tuple[str, str]:
+    """Whose view a row is: the relative's participant id, or, once the person removed
+    that relative keeping what they gave, the name and relation the row kept (`with_enc`,
+    when it kept them; all unnamed ones are one "Een naaste die niet meer meedoet")."""
+    if record.participant_id is not None:
+        return record.participant_id
+    companion = record.companion or {}
+    return (str(companion.get("name") or ""), str(companion.get("relation") or ""))
 
 
 async def chat_summary_text(

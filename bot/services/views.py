@@ -20,8 +20,15 @@ def conversation_record(conversation: Conversation) -> ConversationRecord:
     return ConversationRecord(state=state, context=context)
 
 
-def answer_views(latest: Mapping[str, AnswerRecord]) -> dict[str, AnswerView]:
+def answer_views(
+    latest: Mapping[str, AnswerRecord], *, readable_by: int | None = None
+) -> dict[str, AnswerView]:
+    """The answers as the engine sees them. With `readable_by` (a helper who may not read
+    the person's answers), only what that participant gave keeps its value; every other
+    answer stays known as answered, without its content."""
     return {
         question_id: AnswerView(value=record.value, skipped=record.skipped)
+        if readable_by is None or record.participant_id == readable_by
+        else AnswerView(value={}, skipped=record.skipped, hidden=True)
         for question_id, record in latest.items()
     }

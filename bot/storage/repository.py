@@ -152,6 +152,7 @@ class ConversationRecord:
     state: str
     context: dict[str, Any]
     last_order: int | None = None  # the channel's order of the last event applied
+    updated_at: datetime | None = None  # the last event applied (a sitting's pauses)
 
 
 class Repository:
@@ -241,10 +242,16 @@ class Repository:
         self._conversations[participant_id] = row
         key = await self._key_of_participant(participant_id)
         context = key.decrypt_json(row.context_enc, CONTEXT)
-        return ConversationRecord(row.state, context, row.last_order)
+        return ConversationRecord(row.state, context, row.last_order, row.updated_at)
 
     async def save_conversation(
-        self, participant_id: int, state: str, context: dict[str, Any], *, order: int | None = None
+        self,
+        participant_id: int,
+        state: str,
+        context: dict[str, Any],
+        *,
+        order: int | None = None,
+        at: datetime | None = None,
     ) -> None:
         participant = await self._participant(participant_id)
         key = self.keys.loaded(participant.person_id, participant.person_key)
@@ -252,10 +259,15 @@ class Repository:
         row = self._conversations.get(participant_id) or await self.session.get(
             ConversationRow, participant_id
         )
+        moment = at or utcnow()
         if row is None:
             self.session.add(
                 ConversationRow(
-                    participant_id=participant_id, state=state, context_enc=blob, last_order=order
+                    participant_id=participant_id,
+                    state=state,
+                    context_enc=blob,
+                    last_order=order,
+                    updated_at=moment,
                 )
             )
             return
@@ -263,7 +275,7 @@ class Repository:
         values = {"state": state, "context_enc": blob, "last_order": last_order}
         # One UPDATE at once (Core); the loaded row is told, without a second write.
         params = {**values, "pid": participant_id, "person_id": participant.person_id}
-        found = await self.session.execute(_SAVE_CONVERSATION, {**params, "updated_at": utcnow()})
+        found = await self.session.execute(_SAVE_CONVERSATION, {**params, "updated_at": moment})
         entry = staged(self.session.info).get(participant.person_id)
         if entry is not None:
             entry.final = found.scalar()
@@ -396,10 +408,15 @@ class Repository:
     async def confirm_answer(
         self, participant: Participant, question_id: str, *, at: datetime | None = None
     ) -> bool:
-        """A confirmation row for the latest answer; the answer itself is left as it is."""
+        """A confirmation row for the person's latest own answer (a relative's newer view is
+        not their wish, so never what they confirm); the answer itself is left as it is."""
         query = (
             select(Answer.id)
-            .where(Answer.person_id == participant.person_id, Answer.question_id == question_id)
+            .where(
+                Answer.person_id == participant.person_id,
+                Answer.question_id == question_id,
+                Answer.perspective == "person",
+            )
             .order_by(Answer.id.desc())
             .limit(1)
         )

@@ -8,7 +8,9 @@ QuestionnaireResponse with the person's latest answers.
 - QuestionnaireResponse: the same groups with the answered items. Each answered item says
   who answered and when (extensions), when it was last confirmed in a review and what it
   was before (extensions), and carries the PZP linkId along. Skipped questions
-  are left out; free text is given exactly as written.
+  are left out; free text is given exactly as written. Relatives' own views are item
+  extensions; on a question the person has not answered, response extensions that name
+  the question (`linkId`).
 
 Both validate as R4 (see tests: fhir.resources' R4B models; Questionnaire and
 QuestionnaireResponse did not change between R4 and R4B).
@@ -20,7 +22,7 @@ from typing import Any
 
 from bot import i18n
 from bot.content.model import Flow, Question, QuestionType
-from bot.summary.model import Summary, SummaryItem, as_utc
+from bot.summary.model import UNANSWERED, Summary, SummaryItem, as_utc
 from bot.summary.pzp import PZP_QUESTIONNAIRE, on_form
 
 QUESTIONNAIRE_ID = "tijdig"
@@ -259,10 +261,26 @@ def questionnaire_response(
         return result
 
     groups = []
+    # Views on questions the person has not answered: an item needs an answer, so they are
+    # extensions of the response, each naming its question.
+    unanswered: list[dict[str, Any]] = []
     for section in summary.sections:
         entries = []
         for item in section.items:
             question = flow.question(item.question_id)
+            if item.kind == UNANSWERED:
+                unanswered.extend(
+                    {
+                        "url": extension_url(base_url, "relative-view"),
+                        "extension": [
+                            {"url": "linkId", "valueString": item.question_id},
+                            {"url": "who", "valueString": view.who},
+                            {"url": "view", "valueString": view.answer},
+                        ],
+                    }
+                    for view in item.views
+                )
+                continue
             if question is None or item.kind == "skipped":
                 continue
             made = entry(question, item)
@@ -288,13 +306,17 @@ def questionnaire_response(
     helpers = sorted({item.by for item in summary.items if item.by and item.who == "relative"})
     if helpers:
         response["author"] = {"display": ", ".join(helpers)}
+    extensions = []
     if summary.changed_since:  # answers changed since this link's previous visit
-        response["extension"] = [
+        extensions.append(
             {
                 "url": extension_url(base_url, "changed-since"),
                 "valueDateTime": as_utc(summary.changed_since).isoformat(),
             }
-        ]
+        )
+    extensions += unanswered
+    if extensions:
+        response["extension"] = extensions
     if groups:
         response["item"] = groups
     return response

@@ -10,10 +10,13 @@ row names Tijdig question ids. A row whose answers are missing says "niet ingevu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.i18n import N_
-from bot.summary.model import Summary, SummaryItem
+
+if TYPE_CHECKING:  # the model asks `on_first_screen`: no import back at run time
+    from bot.summary.model import Summary, SummaryItem
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,15 @@ WISHES: tuple[Row, ...] = (
         question_ids=("eigen_vragen", "gesprek_onderwerpen"),
     ),
 )
+
+
+_LINK_IDS = frozenset(link for row in PEOPLE + TREATMENTS + WISHES for link in row.link_ids)
+_QUESTION_IDS = frozenset(qid for row in PEOPLE + TREATMENTS + WISHES for qid in row.question_ids)
+
+
+def on_first_screen(item: SummaryItem) -> bool:
+    """Whether a row of the first screen shows this answer (what `select` picks for it)."""
+    return item.pzp_link in _LINK_IDS or item.question_id in _QUESTION_IDS
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from bot import i18n
 from bot.content.model import Flow
 from bot.dates import as_utc
-from bot.summary.model import AnswerLike, Earlier, Summary, SummaryItem, _item
+from bot.summary.model import UNANSWERED, AnswerLike, Earlier, Summary, SummaryItem, _item
 
 EARLIER_SHOWN = 4  # the New Zealand ACP app keeps five versions: this one and four before
 # An answer changed within a day of giving it was a correction while filling in, not an
@@ -82,7 +82,7 @@ def mark_changed(summary: Summary, seen_at: datetime | None) -> Summary:
     since = as_utc(seen_at)
 
     def mark(item: SummaryItem) -> SummaryItem:
-        newer = item.kind != "skipped" and as_utc(item.answered_at) > since
+        newer = item.kind not in ("skipped", UNANSWERED) and as_utc(item.answered_at) > since
         return dataclasses.replace(item, changed=True) if newer else item
 
     sections = tuple(

@@ -14,10 +14,11 @@ from bot import i18n
 from bot.content.model import Flow, Question, QuestionType
 from bot.dates import as_utc
 from bot.engine.answer_value import Kind, read
-from bot.engine.progress import applies, flow_progress
+from bot.engine.progress import applies, flow_progress, might_apply
 from bot.engine.relations import who
 from bot.engine.state import AnswerView
 from bot.i18n import Translator
+from bot.summary.first_screen import on_first_screen
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,10 @@ class SummaryItem:
     question_id: str
     label: str  # the summary label for a professional (or the question)
     answer: str  # translated choice labels, the scale, or the free text verbatim
-    kind: str  # choice | multi | scale | text | voice | person | yesno | skipped
-    who: str  # self | relative | together
+    # choice | multi | scale | text | voice | person | yesno | skipped, or UNANSWERED: the
+    # person has not answered, and the item is there only for relatives' `views`.
+    kind: str
+    who: str  # self | relative | together; "none" when UNANSWERED
     answered_at: datetime
     free_text: bool = False
     option_ids: tuple[str, ...] = ()
@@ -50,6 +53,9 @@ class SummaryItem:
     earlier: tuple[Earlier, ...] = ()
     stale: bool = False
     changed: bool = False  # given after the professional's previous visit to the link
+
+
+UNANSWERED = "unanswered"
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,7 @@ class Summary:
 
     @property
     def answered(self) -> int:
-        return sum(1 for s in self.sections for i in s.items if i.kind != "skipped")
+        return sum(1 for i in self.items if i.kind not in ("skipped", UNANSWERED))
 
     @property
     def items(self) -> tuple[SummaryItem, ...]:
@@ -96,7 +102,9 @@ class Summary:
 
     @property
     def last_answered_at(self) -> datetime | None:
-        return max((item.answered_at for item in self.items), default=None)
+        return max(
+            (item.answered_at for item in self.items if item.kind != UNANSWERED), default=None
+        )
 
 
 class AnswerLike:
@@ -135,25 +143,23 @@ def build_summary(
         items = []
         for question in topic.questions:
             record = answers.get(question.id)
-            if record is None or not question.is_asked or not applies(question, views):
+            given = relative_views.get(question.id, ())
+            if not question.is_asked:
                 continue
-            item = _item(question, record, tr, topic.id)
-            item = _attributed(item, record, givers, tr)
-            shown = [
-                _item(question, view, tr, topic.id)
-                for _who_label, view in relative_views.get(question.id, ())
-            ]
-            if shown:
-                item = replace(
-                    item,
-                    views=tuple(
-                        SummaryView(label, view.answer, view.answer != item.answer)
-                        for (label, _record), view in zip(
-                            relative_views[question.id], shown, strict=True
-                        )
-                        if view.kind != "skipped"
-                    ),
-                )
+            if record is None:
+                # Not answered (yet): relatives' views still reach the professional, as
+                # views only, unless the person's answers rule the question out.
+                if not might_apply(topic, question, views):
+                    continue
+                item = _views_only(question, given, tr, topic.id)
+                if item is None:
+                    continue
+            elif not applies(question, views):
+                continue
+            else:
+                item = _item(question, record, tr, topic.id)
+                item = _attributed(item, record, givers, tr)
+                item = replace(item, views=_views(question, given, tr, topic.id, item))
             items.append(item)
             by_question[question.id] = item
         sections.append(
@@ -178,6 +184,44 @@ def build_summary(
     )
 
 
+def _views(
+    question: Question,
+    given: Sequence[tuple[str, AnswerLike]],
+    tr: Translator,
+    topic_id: str,
+    answer: SummaryItem | None,
+) -> tuple[SummaryView, ...]:
+    """Relatives' views (skipped ones left out); each differs from `answer` or not, and
+    with no answer of the person's there is nothing to differ from."""
+    shown = []
+    for label, record in given:
+        view = _item(question, record, tr, topic_id)
+        if view.kind != "skipped":
+            differs = answer is not None and view.answer != answer.answer
+            shown.append(SummaryView(label, view.answer, differs))
+    return tuple(shown)
+
+
+def _views_only(
+    question: Question, given: Sequence[tuple[str, AnswerLike]], tr: Translator, topic_id: str
+) -> SummaryItem | None:
+    """A question the person has not answered, with the views relatives gave on it."""
+    shown = _views(question, given, tr, topic_id, None)
+    if not shown:
+        return None
+    return SummaryItem(
+        question_id=question.id,
+        label=_label(question, tr),
+        answer=tr.gettext("nog niet beantwoord"),
+        kind=UNANSWERED,
+        who="none",
+        answered_at=max(as_utc(record.created_at) for _who, record in given),
+        pzp_link=question.pzp.link_id if question.pzp else None,
+        topic_id=topic_id,
+        views=shown,
+    )
+
+
 def _attributed(
     item: SummaryItem, record: AnswerLike, givers: Mapping[int, str], tr: Translator
 ) -> SummaryItem:
@@ -190,15 +234,23 @@ def _attributed(
     participant = getattr(record, "participant_id", None)
     if record.role == "relative" and participant in givers:
         return replace(item, by=givers[participant])
+    if record.role == "relative" and participant is None and companion:
+        # A removed relative's answers, kept with the name they had (when it was kept).
+        return replace(
+            item, by=who(str(companion.get("name") or ""), companion.get("relation"), tr)
+        )  # type: ignore[arg-type]
     return item
 
 
 def _differences(items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str, ...]:
-    """Where a relative's own view differs from the person's answer, for the professional."""
+    """Where a relative's own view differs from the person's answer on an item of the
+    professional's first screen. Other differences show only at their question."""
     lines = []
     for item in items.values():
+        if item.kind in ("skipped", UNANSWERED) or not on_first_screen(item):
+            continue
         for view in item.views:
-            if view.differs and item.kind != "skipped":
+            if view.differs:
                 lines.append(
                     tr.gettext("{who} denkt anders over: {question} ({answer} / {view})").format(
                         who=view.who, question=item.label, answer=item.answer, view=view.answer
@@ -210,7 +262,11 @@ def _differences(items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str,
 def _to_discuss(flow: Flow, items: Mapping[str, SummaryItem], tr: Translator) -> tuple[str, ...]:
     """The flow's `discuss` rules that hold, in the order of the flow file. Only answers
     that are shown count: a skipped question, or one that no longer applies, never does."""
-    given = {qid: item.option_ids for qid, item in items.items() if item.kind != "skipped"}
+    given = {
+        qid: item.option_ids
+        for qid, item in items.items()
+        if item.kind not in ("skipped", UNANSWERED)
+    }
     return tuple(
         tr.pgettext(rule.text.context, rule.text.source)
         for rule in flow.discuss
@@ -228,12 +284,15 @@ def _who(record: AnswerLike) -> str:
     return "relative" if record.role == "relative" else "self"
 
 
-def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str) -> SummaryItem:
+def _label(question: Question, tr: Translator) -> str:
     label_text = question.summary or question.text
-    label = tr.pgettext(label_text.context, label_text.source)
+    return tr.pgettext(label_text.context, label_text.source)
+
+
+def _item(question: Question, record: AnswerLike, tr: Translator, topic_id: str) -> SummaryItem:
     common = {
         "question_id": question.id,
-        "label": label,
+        "label": _label(question, tr),
         "who": _who(record),
         "answered_at": as_utc(record.created_at),
         "pzp_link": question.pzp.link_id if question.pzp else None,

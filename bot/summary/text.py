@@ -8,7 +8,7 @@ import unicodedata
 from bot import i18n
 from bot.dates import day, day_and_time
 from bot.summary.attribution import view_label, who_label
-from bot.summary.model import Summary, SummaryItem
+from bot.summary.model import UNANSWERED, Summary, SummaryItem
 
 
 def history_notes(item: SummaryItem, tr: i18n.Translator, locale: str) -> list[str]:
@@ -111,6 +111,8 @@ def render_text(
             if for_professional:
                 notes.append(day(item.answered_at, summary.locale))
             notes += history_notes(item, tr, summary.locale)
+            if item.kind == UNANSWERED:  # no answer of the person's: only views below
+                notes = []
             note = f" ({', '.join(notes)})" if notes else ""
             answer = "\n    ".join(isolate(line) for line in item.answer.split("\n"))
             if "\n" in item.answer:

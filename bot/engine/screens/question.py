@@ -43,7 +43,8 @@ class QuestionScreen(Screen):
     def options(self, turn: Turn) -> list[Option]:
         question = turn.question
         result: list[Option] = []
-        if question.type is QuestionType.INFO:
+        hidden = locked(turn, question)
+        if question.type is QuestionType.INFO or hidden:
             result.append(Option(CONTINUE, turn._("Verder"), (turn._("ok"), "ok")))
         elif question.type is QuestionType.SCALE:
             result.extend(Option(str(n), str(n)) for n in range(1, 6))
@@ -59,8 +60,9 @@ class QuestionScreen(Screen):
             if person_answer.step(turn) == "relation":
                 result.extend(flow_options(turn, question))
             result.extend(person_answer.options(turn))
-        if question.is_asked:
+        if question.is_asked and not hidden:  # a skip would overwrite a hidden answer
             result.append(Option(SKIP, turn._("Overslaan"), (turn._("overslaan"),)))
+        if question.is_asked:
             result.append(Option(LATER, turn._("Later"), (turn._("later"),)))
         result.append(Option(BACK, turn._("Terug"), (turn._("terug"),)))
         if question.help is not None:
@@ -86,6 +88,10 @@ class QuestionScreen(Screen):
         if whose:
             header += " · " + whose
         body = [header, wording.question_text(turn, question)]
+        if locked(turn, question):  # no answer asked for, and none shown
+            body.append(previous_answer_text(turn, question, turn.answers[question.id]))
+            turn.say("\n\n".join(body), self.options(turn), redraw=redraw)
+            return
         if question.type is QuestionType.SCALE and question.low and question.high:
             body.append(
                 turn._("1 = {low}\n5 = {high}").format(
@@ -136,7 +142,7 @@ class QuestionScreen(Screen):
             if question.help is not None:
                 turn.notice(turn.t(question.help))
             turn.draw()
-        elif question.type is QuestionType.INFO:
+        elif question.type is QuestionType.INFO or locked(turn, question):
             advance(turn)
         elif question.type is QuestionType.MULTI:
             if option == DONE:
@@ -154,6 +160,9 @@ class QuestionScreen(Screen):
 
     def typed(self, turn: Turn, text: str) -> None:
         question = turn.question
+        if locked(turn, question):  # only the buttons: nothing typed is recorded here
+            turn.press_typed(text)
+            return
         if question.type is QuestionType.TEXT or (
             question.type is QuestionType.PERSON and person_answer.expects_text(turn)
         ):
@@ -176,7 +185,7 @@ class QuestionScreen(Screen):
         turn.press_typed(text)
 
     def voice(self, turn: Turn, ref: str) -> bool:
-        if turn.question.type is not QuestionType.TEXT:
+        if turn.question.type is not QuestionType.TEXT or locked(turn, turn.question):
             return False
         turn.record(turn.question, voice_value(ref))
         turn.notice(turn._("Dank u wel, ik heb uw ingesproken bericht bewaard."))
@@ -217,7 +226,19 @@ def finish_multi(turn: Turn) -> None:
     advance(turn)
 
 
+def locked(turn: Turn, question: Question) -> bool:
+    """A helper who may not read the person's answers is at one they did not give: it is
+    neither shown nor changed, so the person's own answer is never overwritten unseen."""
+    previous = turn.answers.get(question.id)
+    return previous is not None and previous.hidden and question.is_asked
+
+
 def previous_answer_text(turn: Turn, question: Question, previous: AnswerView) -> str:
+    if previous.hidden:
+        return turn._(
+            "Deze vraag is al beantwoord of overgeslagen. Wat er staat, kan alleen {name} "
+            "zien en veranderen."
+        ).format(name=wording.subject(turn))
     if previous.skipped:
         return turn._("Deze vraag heeft u eerder overgeslagen.")
     return turn._("Uw antwoord tot nu toe: {answer}").format(
