@@ -32,15 +32,17 @@ from bot.engine import Start, Text  # noqa: E402
 from bot.engine.replies import Reply  # noqa: E402
 from bot.services.conversation import ConversationService  # noqa: E402
 from bot.services.runtime import Runtime  # noqa: E402
-from bot.storage.crypto import new_key_text  # noqa: E402
+from bot.storage.crypto import PersonKey, new_key_text  # noqa: E402
 from bot.storage.models import (  # noqa: E402
     Answer,
     ConversationRow,
     OutboxMessage,
     Participant,
     Person,
+    PersonKeyRow,
 )
 from bot.storage.outbox import OutboxStore  # noqa: E402
+from bot.storage.repository import ADDRESS, ANSWER, CONTEXT, Repository  # noqa: E402
 
 FLOWS = ROOT / "tests" / "data" / "flows"
 CHUNK = 5000
@@ -66,22 +68,34 @@ async def seed(runtime: Runtime, service: ConversationService, people: int, due:
         await service.handle("bench", event)
     async with runtime.sessions() as session:
         participant = (await session.execute(select(Participant))).scalar_one()
-        conversation = await session.get(ConversationRow, participant.id)
-        answer = (await session.execute(select(Answer))).scalars().first()
-        assert conversation is not None and answer is not None
-        address, context, value = (
-            participant.address_enc,
-            conversation.context_enc,
-            answer.value_enc,
-        )
-        state, question = conversation.state, answer.question_id
+        repo = Repository(session, runtime.cipher)
+        record = await repo.load_conversation(participant.id)
+        (answer,) = await repo.answer_history(participant.person_id)
+        assert record is not None
+        address, state, context = repo.address(participant), record.state, record.context
+        question, value = answer.question_id, answer.value
     now = datetime.now(UTC)
     base = 1_000_000
     for start in range(0, people, CHUNK):
         ids = range(base + start, base + min(people, start + CHUNK))
+        # Each person has a data key of their own (as PersonKeys.create makes it), and
+        # their rows are sealed with it: the same texts, their own ciphertexts.
+        keys = {i: PersonKey.new() for i in ids}
         async with runtime.transaction() as session:
             await session.execute(
                 insert(Person), [{"id": i, "consented_at": now, "created_at": now} for i in ids]
+            )
+            await session.execute(
+                insert(PersonKeyRow),
+                [
+                    {
+                        "id": key.key_id.hex(),
+                        "person_id": i,
+                        "wrapped": runtime.cipher.wrap(key.key, key.key_id),
+                        "created_at": now,
+                    }
+                    for i, key in keys.items()
+                ],
             )
             await session.execute(
                 insert(Participant),
@@ -91,7 +105,7 @@ async def seed(runtime: Runtime, service: ConversationService, people: int, due:
                         "person_id": i,
                         "channel": "bench",
                         "lookup_key": uuid.uuid4().hex,
-                        "address_enc": address,
+                        "address_enc": keys[i].encrypt(address.encode(), ADDRESS),
                         "role": "self",
                         "created_at": now,
                     }
@@ -101,7 +115,12 @@ async def seed(runtime: Runtime, service: ConversationService, people: int, due:
             await session.execute(
                 insert(ConversationRow),
                 [
-                    {"participant_id": i, "state": state, "context_enc": context, "updated_at": now}
+                    {
+                        "participant_id": i,
+                        "state": state,
+                        "context_enc": keys[i].encrypt_json(context, CONTEXT),
+                        "updated_at": now,
+                    }
                     for i in ids
                 ],
             )
@@ -113,7 +132,7 @@ async def seed(runtime: Runtime, service: ConversationService, people: int, due:
                         "participant_id": i,
                         "question_id": question,
                         "flow_version": 1,
-                        "value_enc": value,
+                        "value_enc": keys[i].encrypt_json(value, ANSWER),
                         "skipped": False,
                         "together": False,
                         "role": "self",
