@@ -14,6 +14,8 @@ import asyncio
 import copy
 import functools
 import itertools
+import json
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -43,7 +45,8 @@ from bot.engine import (
 )
 from bot.engine.commands import COMMANDS
 from bot.engine.machine import mermaid
-from bot.engine.replies import DeleteEverything, Message, RecordAnswer
+from bot.engine.person_answer import MAX_NAME
+from bot.engine.replies import DeleteEverything, Message, RecordAnswer, Reply
 from bot.engine.screens import SCREENS as ENGINE_SCREENS
 from bot.engine.turn import MAX_TEXT
 from bot.i18n import translator
@@ -105,14 +108,53 @@ WORDS = [
     "y" * MAX_TEXT,  # just fits
 ]
 # fmt: on
+# What phones and keyboards really send, which `st.text()` almost never produces: half a
+# character (JSON allows it; so do bytes stdin could not decode), direction controls,
+# zero-width characters, combining marks, emoji built with ZWJ and variation selectors,
+# NUL and other control characters, digits that are not 0-9 (`²` once crashed the chat).
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+ODD_DIGITS = "²¹³٣۳①１Ⅻ߂𝟕"
+# fmt: off
+EMOJI = [
+    "😊", "👍🏽", "❤️", "☺︎", "🇳🇱", "1️⃣",
+    "👨\u200d👩\u200d👧", "🏳️\u200d🌈", "👵🏼\u200d⚕️",  # joined with ZWJ
+    "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # a tag sequence
+]
+# fmt: on
+HALF_CHARACTER = re.compile("[\ud800-\udfff]")  # a lone surrogate
+CONTROL_CHARS = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029)]
+ODD_CHARACTERS = st.one_of(
+    st.integers(0xD800, 0xDFFF).map(chr),  # a lone surrogate
+    st.sampled_from(BIDI + ZERO_WIDTH + ODD_DIGITS + "\ufe0e\ufe0f"),
+    st.characters(categories=["Mn", "Me"]),  # combining marks
+    st.sampled_from(EMOJI),
+    st.sampled_from(CONTROL_CHARS),
+    st.characters(),  # any other character
+)
+SHORT_WORDS = [w for w in WORDS if len(w) < 40]
+ODD_TEXTS = st.lists(st.one_of(ODD_CHARACTERS, st.sampled_from(SHORT_WORDS)), max_size=10).map(
+    "".join
+)
+LONG_TEXTS = st.tuples(ODD_TEXTS.filter(bool), st.integers(41, 5_000)).map(
+    lambda pair: (pair[0] * pair[1])[: pair[1]]  # a pasted essay; shorter than MAX_TEXT
+)
+CONTROLS = {"_skip", "_later", "_back", "_help"}
+COMMAND_NAMES = [*COMMANDS, "foo", "", "STOP", "Verder", "verder@tijdig_bot", "/help", "taal"]
+COMMAND_ARGS = st.one_of(st.sampled_from(["", "en", "nl", "code", "xx", "ja"]), ODD_TEXTS)
+TYPED_COMMANDS = st.tuples(st.sampled_from(COMMAND_NAMES), COMMAND_ARGS).map(
+    lambda pair: f"/{pair[0]} {pair[1]}"
+)
 TEXTS = st.one_of(
     st.sampled_from(WORDS),
     st.text(max_size=40),
     st.integers(-3, 30).map(str),
     st.text(alphabet="abc ,", min_size=1, max_size=12),
+    ODD_TEXTS,
+    ODD_TEXTS,
+    TYPED_COMMANDS,
+    st.integers(0, 15).flatmap(lambda n: LONG_TEXTS if n == 0 else ODD_TEXTS),  # long, rarely
 )
-CONTROLS = {"_skip", "_later", "_back", "_help"}
-COMMAND_NAMES = [*COMMANDS, "foo", "", "STOP", "Verder", "verder@tijdig_bot", "/help", "taal"]
 ACTIONS = st.one_of(
     st.tuples(st.just("start")),
     st.tuples(st.just("text"), TEXTS),
@@ -125,8 +167,8 @@ ACTIONS = st.one_of(
     st.tuples(st.just("choice"), st.sampled_from(SCREENS), st.sampled_from(OPTION_IDS)),
     st.tuples(
         st.just("command"),
-        st.sampled_from(COMMAND_NAMES),
-        st.sampled_from(["", "en", "nl", "code", "xx", "ja"]),
+        st.one_of(st.sampled_from(COMMAND_NAMES), ODD_TEXTS),
+        COMMAND_ARGS,
     ),
     st.tuples(  # the commands that move people around, more often
         st.just("command"),
@@ -220,6 +262,11 @@ class Harness:
         assert self.answers == expected, "the engine changed its input answers"
         for message in self.chat.messages[shown_before:]:
             self.check_screen(message)
+        for reply in outcome.replies:
+            check_shown(reply)
+        for effect in outcome.effects:
+            if isinstance(effect, RecordAnswer):  # what is stored can be encrypted
+                json.dumps(effect.value, ensure_ascii=False).encode()
         return outcome
 
     def check_moves(self, state_before: str) -> None:
@@ -278,7 +325,7 @@ class Harness:
         elif question.type is QuestionType.TEXT:
             if "text" in value:
                 assert isinstance(event, Text)
-                assert value == {"text": event.text.strip()}
+                assert value == {"text": whole(event.text).strip()}
         elif question.type is QuestionType.PERSON:
             assert value["name"]
             assert value["relation"] in (*options, None)
@@ -330,6 +377,23 @@ class Harness:
         return folded
 
 
+def whole(text: str) -> str:
+    """Typed text as the engine keeps it: half a character becomes U+FFFD, nothing else
+    changes (no character of what was typed is dropped)."""
+    return HALF_CHARACTER.sub("\ufffd", text)
+
+
+def check_shown(reply: Reply) -> None:
+    """Every reply is text a screen can show: a non-empty message, no half characters."""
+    texts = [getattr(reply, "text", ""), getattr(reply, "caption", "")]
+    if isinstance(reply, Message):
+        assert reply.text.strip() or reply.buttons, "an empty message"
+        texts += [b.label for b in reply.flat_buttons]
+        assert all(b.label.strip() for b in reply.flat_buttons), "a button without a label"
+    for text in texts:
+        text.encode()  # raises on a lone surrogate
+
+
 async def play(harness: Harness, actions: list[tuple[Any, ...]]) -> None:
     for action in actions:
         await harness.step(harness.event_for(action))
@@ -357,6 +421,63 @@ def test_random_conversations_after_consent(actions: list[tuple[Any, ...]]) -> N
     assert harness.conv.state == "menu"
     asyncio.run(play(harness, actions))
     assert harness.answers == harness.fold()
+
+
+@functools.cache
+def waiting_at(question_id: str) -> tuple[Conversation, dict[str, AnswerView]]:
+    """A conversation with the question on screen, made once: every example then costs
+    one engine call."""
+
+    async def walk() -> ChatDriver:
+        chat = await ChatDriver.on_engine(ENGINE).ready()
+        topic = next(t for t in FLOW.topics if any(q.id == question_id for q in t.questions))
+        await chat.press(topic.id)
+        await chat.press(chat.message.flat_buttons[0] if chat.message else "begin")
+        return chat
+
+    chat = asyncio.run(walk())
+    assert chat.conv.question == question_id, chat.said
+    return chat.conv, dict(chat.answers)
+
+
+IDS = {"user_id": "7", "chat_id": "7", "event_id": "t1"}
+
+
+def typed(text: str) -> Text:
+    return Text(text=text, **IDS)
+
+
+ANSWER_TEXTS = st.one_of(ODD_TEXTS, ODD_TEXTS, LONG_TEXTS).map(lambda odd: f"Thuis {odd}")
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(ANSWER_TEXTS)
+def test_every_typed_character_is_kept_in_a_text_answer(text: str) -> None:
+    """Whatever characters come with an answer, the answer keeps all of them (half a
+    character becomes U+FFFD), and the reply can be shown."""
+    conv, answers = waiting_at("goede_dag")
+    _, outcome = ENGINE.handle(conv, answers, typed(text))
+    records = [e for e in outcome.effects if isinstance(e, RecordAnswer)]
+    assert records == [RecordAnswer("goede_dag", {"text": whole(text).strip()})]
+    for reply in outcome.replies:
+        check_shown(reply)
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(ODD_TEXTS.map(lambda odd: f"Jan {odd}"))
+def test_a_typed_name_keeps_its_characters(name: str) -> None:
+    """A representative's name with odd characters is kept (runs of spaces become one),
+    also when the relation is skipped after it."""
+    conv, answers = waiting_at("vertegenwoordiger")
+    conv, outcome = ENGINE.handle(conv, answers, typed(name))
+    assert not [e for e in outcome.effects if isinstance(e, RecordAnswer)]
+    for reply in outcome.replies:
+        check_shown(reply)
+    skip = Choice(question_id="vertegenwoordiger", option_id="_skip", **IDS)
+    _, outcome = ENGINE.handle(conv, answers, skip)
+    records = [e for e in outcome.effects if isinstance(e, RecordAnswer)]
+    kept = " ".join(whole(name).split())[: MAX_NAME * 2]  # spaces collapsed, as designed
+    assert len(records) == 1 and records[0].value["name"] == kept
 
 
 # -- the same through the service and a real database ----------------------------------------

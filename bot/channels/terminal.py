@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import re
 import sys
 import uuid
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
 CHANNEL = "terminal"
+# C0 controls but tab and newline, DEL and the C1 controls (CSI, OSC, ...).
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters as their visible Unicode symbol (␛ for ESC), or U+FFFD."""
+    return TERMINAL_CONTROLS.sub(_symbol, text)
+
+
+def _symbol(control: re.Match[str]) -> str:
+    code = ord(control.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\u2421" if code == 0x7F else "\ufffd"
 
 
 class TerminalChat:
@@ -103,7 +118,9 @@ class TerminalChat:
                 self.print(f"  → {reply.filename}")
 
     def print(self, text: str) -> None:
-        self.out.write(text + "\n")
+        # What people typed comes back in echoes and quoted answers: a control character
+        # (ESC starts a terminal's escape sequences) is shown as a symbol, never obeyed.
+        self.out.write(visible(text) + "\n")
         self.out.flush()
 
 
@@ -135,6 +152,11 @@ class TerminalChannel:
         return ()
 
     async def start(self, service: ConversationService, *, web_running: bool) -> None:
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            # Under a UTF-8 locale Python decodes stdin strictly: one byte that is not
+            # UTF-8 raised UnicodeDecodeError and ended the chat. Escaped, it becomes a
+            # lone surrogate, which `line` shows as U+FFFD.
+            sys.stdin.reconfigure(errors="surrogateescape")
         interactive = sys.stdin.isatty()
         self.chat = TerminalChat(service.handle, self.user, sys.stdout, echo_input=not interactive)
         await self.chat.start(self.join)
