@@ -215,12 +215,18 @@ async def test_after_a_change_the_person_is_asked_whether_to_tell_their_gp(
     box.clock.advance(minutes=2)
     (ask,) = await box.send()
     assert "Uw huisarts had uw samenvatting al geopend." in ask.text
-    await box.chat.press(ask.flat_buttons[0])
+    handled = await box.chat.press(ask.flat_buttons[0])
     note = box.chat.notices[0]
     assert "Beste dokter, ik heb mijn wensen in Tijdig aangepast." in note
-    assert "dezelfde link" in note
+    assert "De link die uw huisarts al heeft, blijft ook werken." in note
+    new_path = link_of(handled).url.split("8080", 1)[1]  # the link to send with it
+    assert new_path != path
+    async with client_for(app) as gp:
+        page = (await gp.get(new_path)).text
+    assert "Waar zorg is" in page
     box.clock.advance(days=1)
-    assert await box.send() == []  # asked once
+    later = [m.text for m in await box.send()]  # the new link's opening is told, as ever
+    assert not [t for t in later if "al geopend" in t], "asked once"
 
 
 def test_the_treatment_table_marks_an_old_treatment_wish_too(tmp_path: Path) -> None:

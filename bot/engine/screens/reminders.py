@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bot.content.model import Flow
 from bot.engine import progress
-from bot.engine.replies import Button, Message
+from bot.engine.replies import Button, CreateShareLink, Message
 from bot.engine.screens import review
 from bot.engine.screens.base import Option
 from bot.engine.state import AnswerView, Conversation
@@ -81,7 +81,7 @@ def press(turn: Turn, option: str) -> None:
         return
     if option == "tell_gp":
         turn.notice(gp_note(turn))
-        turn.show()
+        turn.effect(CreateShareLink(with_code=False))  # the link to send with it
         return
     if option == "not_gp":
         turn.notice(
@@ -148,20 +148,20 @@ def tell_gp_message(tr: Translator, conv: Conversation) -> Message:
         "Wilt u het uw huisarts laten weten?"
     )
     buttons = (
-        (Button(tr.gettext("Ja, geef mij een berichtje"), KEY, "tell_gp"),),
+        (Button(tr.gettext("Ja, geef mij de link met een berichtje"), KEY, "tell_gp"),),
         (Button(tr.gettext("Nee, dank u"), KEY, "not_gp"),),
     )
     return Message(text, buttons, lasting=True)
 
 
 def gp_note(turn: Turn) -> str:
-    """A short note to forward; the link itself stays the same (its token is not kept,
-    so Tijdig cannot send it again: the GP uses the link they have)."""
+    """A short note to forward with a new link (the GP's old one keeps working; only a
+    hash of a link's token is kept, so the same link cannot be sent again)."""
     note = turn._(
-        "Beste dokter, ik heb mijn wensen in Tijdig aangepast. U ziet ze via dezelfde link "
-        "als eerder. Wat veranderd is, staat gemarkeerd."
+        "Beste dokter, ik heb mijn wensen in Tijdig aangepast. Via deze link ziet u ze. Wat "
+        "veranderd is, staat gemarkeerd."
     )
     return turn._(
-        "Hier is een kort bericht. U kunt het doorsturen naar uw huisarts:\n\n{note}\n\n"
-        "Heeft uw huisarts de link niet meer? Met /delen maakt u een nieuwe."
+        "Hier is een kort bericht, en hieronder een nieuwe link. Stuur ze samen door naar uw "
+        "huisarts:\n\n{note}\n\nDe link die uw huisarts al heeft, blijft ook werken."
     ).format(note=note)
