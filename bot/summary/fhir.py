@@ -143,6 +143,20 @@ def questionnaire(flow: Flow, *, locale: str, base_url: str) -> dict[str, Any]:
     }
 
 
+def relative_view(
+    base_url: str, view: Any, *, link_id: str | None = None, differs: bool | None = None
+) -> dict[str, Any]:
+    """The `relative-view` extension: who and what, and `differs` beside an answer, or the
+    question's `linkId` where the person has not answered."""
+    parts: list[dict[str, Any]] = []
+    if link_id is not None:
+        parts.append({"url": "linkId", "valueString": link_id})
+    parts += [{"url": "who", "valueString": view.who}, {"url": "view", "valueString": view.answer}]
+    if differs is not None:
+        parts.append({"url": "differs", "valueBoolean": differs})
+    return {"url": extension_url(base_url, "relative-view"), "extension": parts}
+
+
 def questionnaire_response(
     summary: Summary, flow: Flow, *, base_url: str, response_id: str
 ) -> dict[str, Any]:
@@ -176,16 +190,7 @@ def questionnaire_response(
                 {"url": extension_url(base_url, "answered-by-name"), "valueString": item.by}
             )
         for view in item.views:  # a relative's own view: beside the answer, never the answer
-            extensions.append(
-                {
-                    "url": extension_url(base_url, "relative-view"),
-                    "extension": [
-                        {"url": "who", "valueString": view.who},
-                        {"url": "view", "valueString": view.answer},
-                        {"url": "differs", "valueBoolean": view.differs},
-                    ],
-                }
-            )
+            extensions.append(relative_view(base_url, view, differs=view.differs))
         if item.changed:  # given after the previous visit to this link
             extensions.append(
                 {"url": extension_url(base_url, "changed-since-opened"), "valueBoolean": True}
@@ -270,15 +275,7 @@ def questionnaire_response(
             question = flow.question(item.question_id)
             if item.kind == UNANSWERED:
                 unanswered.extend(
-                    {
-                        "url": extension_url(base_url, "relative-view"),
-                        "extension": [
-                            {"url": "linkId", "valueString": item.question_id},
-                            {"url": "who", "valueString": view.who},
-                            {"url": "view", "valueString": view.answer},
-                        ],
-                    }
-                    for view in item.views
+                    relative_view(base_url, view, link_id=item.question_id) for view in item.views
                 )
                 continue
             if question is None or item.kind == "skipped":
