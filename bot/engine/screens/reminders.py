@@ -144,7 +144,7 @@ def review_message(tr: Translator, conv: Conversation) -> Message:
 def tell_gp_message(tr: Translator, conv: Conversation) -> Message:
     """Something changed after the GP opened a link: do they want to tell the GP?"""
     text = tr.gettext(
-        "U heeft iets veranderd in uw wensen. Uw huisarts had uw samenvatting al geopend. "
+        "Er is iets veranderd in uw wensen. Uw huisarts had uw samenvatting al geopend. "
         "Wilt u het uw huisarts laten weten?"
     )
     buttons = (
