@@ -43,13 +43,13 @@ from bot.engine.screens import links as links_screen
 from bot.engine.state import TurnContext
 from bot.i18n import negotiate, translator
 from bot.services.export import export_document
-from bot.services.family import FamilyService, role_of
+from bot.services.family import FamilyService
 from bot.services.link_opening import LinkOpening
 from bot.services.outbox import Clock, Notification, Outbox
 from bot.services.runtime import Runtime
 from bot.services.sharing import ShareLinks
 from bot.services.summaries import chat_summary_text
-from bot.services.views import answer_views, conversation_of, conversation_record
+from bot.services.views import answer_views, conversation_of, conversation_record, role_of
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Participant
 from bot.storage.outbox import utc

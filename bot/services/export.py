@@ -12,8 +12,8 @@ from typing import Any
 from bot.engine import Conversation
 from bot.engine.replies import Document
 from bot.i18n import translator
-from bot.services.family import role_of
 from bot.services.sharing import ShareLinks
+from bot.services.views import role_of
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Participant
 from bot.storage.repository import AnswerRecord, Repository

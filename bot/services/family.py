@@ -33,7 +33,7 @@ from bot.engine.screens import switch as switch_screen
 from bot.engine.state import Invitation, RelativeView
 from bot.i18n import translator
 from bot.services.outbox import Notification
-from bot.services.views import conversation_of
+from bot.services.views import conversation_of, own_participant, role_of
 from bot.storage.family import FamilyRepository
 from bot.storage.models import Invite, Participant
 from bot.storage.repository import AnswerRecord, Repository
@@ -42,13 +42,6 @@ JOIN_KEY = "join."
 WRONG_CODES_ALLOWED = 5  # per chat, within WRONG_CODE_WINDOW
 WRONG_CODE_WINDOW = 600.0  # seconds
 NOTIFY_EVERY = timedelta(hours=1)  # at most one "a relative added something" per relative
-
-
-def role_of(participant: Participant | None) -> str:
-    """self for the person (also when filling in for someone), else helper or view."""
-    if participant is not None and participant.mode in ("helper", "view"):
-        return participant.mode
-    return "self"
 
 
 def presented_code(event: Event) -> str | None:
@@ -298,8 +291,7 @@ class FamilyService:
         now = self.clock()
         if relative.notified_at is not None and as_utc(relative.notified_at) > now - NOTIFY_EVERY:
             return
-        own = [p for p in await repo.participants_of(relative.person_id) if role_of(p) == "self"]
-        person = own[0] if own else None
+        person = await own_participant(repo, relative.person_id)
         if person is None or person.blocked_at is not None:
             return
         relative.notified_at = now

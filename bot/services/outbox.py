@@ -33,7 +33,7 @@ from bot.engine import AnswerView, Conversation, progress
 from bot.engine.replies import Notice, Reply
 from bot.engine.screens import reminders
 from bot.i18n import translator
-from bot.services.views import answer_views, conversation_of
+from bot.services.views import answer_views, conversation_of, own_participant, role_of
 from bot.storage.models import Participant, ShareLink
 from bot.storage.outbox import OutboxRecord, OutboxStore
 from bot.storage.repository import Repository
@@ -165,7 +165,7 @@ class Outbox:
         # A relative's own view is not the person's wish: nothing for the GP to hear.
         if (
             changed
-            and participant.mode != "view"
+            and role_of(participant) != "view"
             and await store.opened_link(participant.person_id, now)
         ):
             person = await self._person_of(session, participant)
@@ -192,11 +192,11 @@ class Outbox:
     ) -> Participant | None:
         """Whose wishes these are: a helper's answers count as the person's, so the person
         (their own participant) decides whether to tell the GP, not the helper."""
-        if participant.mode != "helper":
+        if role_of(participant) != "helper":
             return participant
-        repo = Repository(session, self.runtime.cipher)
-        candidates = await repo.participants_of(participant.person_id)
-        return next((p for p in candidates if p.mode not in ("helper", "view")), None)
+        return await own_participant(
+            Repository(session, self.runtime.cipher), participant.person_id
+        )
 
     async def notice(
         self, session: AsyncSession, participant: Participant, text: str, *, ref: str, key: str

@@ -5,7 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.engine import AnswerView, Conversation
-from bot.storage.repository import AnswerRecord, ConversationRecord
+from bot.storage.models import Participant
+from bot.storage.repository import AnswerRecord, ConversationRecord, Repository
+
+
+def role_of(participant: Participant | None) -> str:
+    """self for the person (also when filling in for someone), else helper or view."""
+    if participant is not None and participant.mode in ("helper", "view"):
+        return participant.mode
+    return "self"
+
+
+async def own_participant(repo: Repository, person_id: int) -> Participant | None:
+    """The person's own participant (not a relative's), whom things about their wishes
+    are told to."""
+    return next((p for p in await repo.participants_of(person_id) if role_of(p) == "self"), None)
 
 
 def conversation_of(record: ConversationRecord | None, *, default_locale: str) -> Conversation:

@@ -220,7 +220,6 @@ class InlineSQLite(AsyncAdapt_dbapi_module):
 
     def __init__(self) -> None:
         super().__init__(sqlite3, dbapi_module=sqlite3)
-        self.sqlite = sqlite3
 
     def connect(self, *args: Any, **kwargs: Any) -> InlineConnection:
         kwargs["check_same_thread"] = False  # the worker thread and the loop take turns
